@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Moat's configuration as plain structs, parsed from moat.dtb by vmm/config.c (the only
+ * libfdt user). The schema is documented in docs/config.md. */
+#ifndef MOAT_CONFIG_H
+#define MOAT_CONFIG_H
+
+#include <moat/log.h>
+#include <moat/types.h>
+
+#define CONFIG_MAX_GUESTS 8
+#define CONFIG_MAX_MODULES 8
+#define CONFIG_NAME_MAX 32     /* guest name, including the NUL */
+#define CONFIG_PATH_MAX 128    /* file path on the boot volume, including the NUL */
+#define CONFIG_CMDLINE_MAX 512 /* including the NUL */
+#define CONFIG_ERROR_MAX 192
+
+#define CONFIG_MEMORY_MIN_MIB 1
+#define CONFIG_MEMORY_MAX_MIB 3072 /* guest RAM stays below the 32-bit MMIO hole */
+
+enum image_format {
+	IMAGE_FORMAT_FLAT,
+	IMAGE_FORMAT_MULTIBOOT,
+};
+
+/* Devices a guest may be given (bit mask in guest_config.devices). */
+enum guest_device {
+	GUEST_DEVICE_UART = 1u << 0,      /* 16550 console at 0x3F8 */
+	GUEST_DEVICE_TEST_EXIT = 1u << 1, /* isa-debug-exit compatible port 0xF4 */
+};
+
+struct guest_config {
+	char name[CONFIG_NAME_MAX];
+	u64 memory_size; /* bytes */
+	char image[CONFIG_PATH_MAX];
+	enum image_format format;
+	u64 load_address; /* flat images: GPA of the first byte */
+	u64 entry;        /* flat images: entry GPA (defaults to load_address) */
+	char cmdline[CONFIG_CMDLINE_MAX];
+	u32 module_count;
+	char modules[CONFIG_MAX_MODULES][CONFIG_PATH_MAX];
+	u32 devices; /* enum guest_device bits */
+	/* false when this guest's node was rejected; error says why (node, property, what) */
+	bool valid;
+	char error[CONFIG_ERROR_MAX];
+};
+
+struct moat_config {
+	enum log_level log_level;
+	u32 guest_count;
+	struct guest_config guests[CONFIG_MAX_GUESTS];
+};
+
+/*
+ * Parses a flattened device tree. Returns 0 when the tree itself is usable (even if some
+ * guests were rejected: see guest_config.valid/error), or a negative error with a message
+ * naming what is wrong in err when the whole configuration is unusable.
+ */
+int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *err,
+		 size_t err_size);
+
+const char *config_format_name(enum image_format format);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Host physical frame allocator (mm/frame.c): owns the free host memory Moat was given. */
+#ifndef MOAT_FRAME_H
+#define MOAT_FRAME_H
+
+#include <moat/types.h>
+
+#define FRAME_MAX_RANGES 128
+
+struct frame_range {
+	hpa_t base; /* page aligned */
+	u64 pages;
+};
+
+/*
+ * Free memory as a sorted list of disjoint page ranges. Allocation is first fit with an
+ * alignment; freeing merges neighbours. Memory is identity-mapped on the machine (and is
+ * plain process memory in host tests), so an hpa_t can be used as a pointer.
+ */
+struct frame_allocator {
+	struct frame_range free[FRAME_MAX_RANGES];
+	u32 range_count;
+	u64 free_pages;
+	u64 total_pages;
+};
+
+void frame_init(struct frame_allocator *fa);
+/* Adds [base, base + size) to the free memory; partial pages at either end are dropped.
+ * Returns -MOAT_EEXIST if it overlaps memory already added, -MOAT_ENOSPC if the range
+ * table is full. */
+int frame_add_range(struct frame_allocator *fa, hpa_t base, u64 size);
+/* Removes [base, base + size) from the free memory (used for memory Moat keeps for itself). */
+void frame_reserve_range(struct frame_allocator *fa, hpa_t base, u64 size);
+/* Allocates pages contiguous frames aligned to align bytes (a power of two >= PAGE_SIZE)
+ * and zeroes them. Returns 0 when no free range can satisfy the request. */
+hpa_t frame_alloc(struct frame_allocator *fa, u64 pages, u64 align);
+/* Zeroes and returns frames to the allocator. Freeing memory not allocated is a bug. */
+void frame_free(struct frame_allocator *fa, hpa_t base, u64 pages);
+
+static inline void *hpa_to_ptr(hpa_t hpa)
+{
+	return (void *)(uintptr_t)hpa;
+}
+
+static inline hpa_t ptr_to_hpa(const void *ptr)
+{
+	return (hpa_t)(uintptr_t)ptr;
+}
+
+#endif

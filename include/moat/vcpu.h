@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* The generic vCPU: registers, the exit event vendor code translates into, and the small
+ * ops table each vendor (arch/x86/svm, arch/x86/vmx) implements. */
+#ifndef MOAT_VCPU_H
+#define MOAT_VCPU_H
+
+#include <moat/frame.h>
+#include <moat/loader.h>
+#include <moat/pagetable.h>
+#include <moat/types.h>
+
+struct vm;
+
+/* General-purpose registers in x86 encoding order (SDM Vol. 2 2.1.5), then RIP and RFLAGS.
+ * The vendor entry code saves and restores them at these offsets. */
+struct vcpu_regs {
+	u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+	u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	u64 rip, rflags;
+};
+
+/* Control and model-specific state the generic code may read or change. */
+enum vcpu_state_reg {
+	VCPU_CR0,
+	VCPU_CR3,
+	VCPU_CR4,
+	VCPU_EFER,
+	VCPU_PAT,
+	VCPU_CS_BASE,
+	VCPU_CPL,
+};
+
+enum vm_exit_kind {
+	VM_EXIT_NONE,
+	VM_EXIT_CPUID,
+	VM_EXIT_IO,
+	VM_EXIT_MSR_READ,
+	VM_EXIT_MSR_WRITE,
+	VM_EXIT_HLT,
+	VM_EXIT_HYPERCALL,
+	VM_EXIT_NESTED_FAULT, /* access to a GPA the nested tables do not grant */
+	VM_EXIT_SHUTDOWN,     /* triple fault */
+	VM_EXIT_FORBIDDEN,    /* an instruction the guest may never run (VMRUN, INVD, ...) */
+	VM_EXIT_INVALID_STATE,/* entry refused the guest state */
+	VM_EXIT_HOST_EVENT,   /* a host interrupt or NMI: nothing for the guest, resume */
+	VM_EXIT_UNKNOWN,
+};
+
+struct vm_exit_io {
+	u16 port;
+	u8 size; /* 1, 2 or 4 */
+	bool in;
+	bool string;
+	bool rep;
+};
+
+struct vm_exit {
+	enum vm_exit_kind kind;
+	u64 vendor_reason; /* the raw exit code, for logs */
+	union {
+		struct vm_exit_io io;
+		struct {
+			u32 index;
+		} msr;
+		struct {
+			gpa_t gpa;
+			u32 access; /* enum pt_perm: what the guest tried */
+		} fault;
+		struct {
+			const char *what; /* instruction or condition name */
+			u64 detail;       /* vendor detail: error number, qualification */
+		} info;                   /* VM_EXIT_FORBIDDEN, INVALID_STATE, UNKNOWN */
+	};
+};
+
+/* Legacy FXSAVE area (SDM Vol. 1 10.5.1): each vCPU's x87/SSE state, switched with it. */
+struct fpu_state {
+	u8 bytes[512];
+} __aligned(16);
+
+struct vcpu {
+	struct vm *vm;
+	u32 id;
+	struct vcpu_regs regs;
+	struct fpu_state fpu;
+	void *vendor; /* VMCB / VMCS bookkeeping, owned by the vendor code */
+};
+
+struct vendor_ops {
+	const char *name;
+	const struct pt_format *nested_format;
+	/* Enables the extension on the calling CPU. Returns 0 or a negative error, logged. */
+	int (*cpu_enable)(struct frame_allocator *frames);
+	/* Builds the vCPU's control structures for the entry state over the nested root. */
+	int (*vcpu_create)(struct vcpu *vcpu, const struct guest_entry_state *entry,
+			   hpa_t nested_root, struct frame_allocator *frames);
+	void (*vcpu_destroy)(struct vcpu *vcpu, struct frame_allocator *frames);
+	/* Runs the guest until its next exit and translates that exit. */
+	void (*vcpu_run)(struct vcpu *vcpu, struct vm_exit *exit);
+	/* Moves RIP past the instruction that caused exit. */
+	void (*advance_rip)(struct vcpu *vcpu, const struct vm_exit *exit);
+	/* Queues an exception for the next entry. */
+	void (*inject_exception)(struct vcpu *vcpu, u8 vector, bool has_error_code, u32 error_code);
+	u64 (*read_state)(struct vcpu *vcpu, enum vcpu_state_reg reg);
+	void (*write_state)(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 value);
+	/* Drops cached nested translations of this vCPU before its next entry. */
+	void (*flush_nested)(struct vcpu *vcpu);
+};
+
+/* Exception vectors (SDM Vol. 3 6.3.1). */
+#define X86_VECTOR_UD 6
+#define X86_VECTOR_GP 13
+#define X86_VECTOR_PF 14
+
+#endif

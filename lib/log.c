@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/* Leveled log lines to a single sink chosen at start-up. */
+#include <moat/log.h>
+#include <moat/string.h>
+
+static log_sink_fn log_sink;
+static enum log_level log_threshold = LOG_INFO;
+
+static const char *const log_level_names[] = {
+	[LOG_ERROR] = "error",
+	[LOG_WARN] = "warn",
+	[LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+void log_set_sink(log_sink_fn sink)
+{
+	log_sink = sink;
+}
+
+void log_set_level(enum log_level level)
+{
+	log_threshold = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_threshold;
+}
+
+bool log_level_from_name(const char *name, enum log_level *out)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(log_level_names); i++) {
+		if (strcmp(name, log_level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void log_raw(const char *text, size_t len)
+{
+	if (log_sink)
+		log_sink(text, len);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[320];
+	va_list args;
+	int n;
+
+	if (level > log_threshold)
+		return;
+	n = format(line, sizeof(line), "moat: %s: ", log_level_names[level]);
+	va_start(args, fmt);
+	n += format_string(line + n, sizeof(line) - (size_t)n, fmt, args);
+	va_end(args);
+	if ((size_t)n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	log_raw(line, (size_t)n);
+}
