@@ -19,7 +19,7 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude $(WARNINGS)
 EFI_CFLAGS := $(COMMON_CFLAGS) -O2 -ffreestanding -fno-builtin -fpic -fshort-wchar \
 	-fno-stack-protector -fno-strict-aliasing -mno-red-zone -mgeneral-regs-only \
 	-maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DMOAT_IMAGE \
-	-I$(EFI_INC) -I$(EFI_INC)/x86_64
+	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
 EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
 
 # Code shared by the image and the host tests: plain C, no vendor headers in vmm/ mm/ devices/.

@@ -62,3 +62,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	line[n++] = '\n';
 	log_raw(line, (size_t)n);
 }
+
+void log_guest_line(const char *owner, const char *text, size_t len)
+{
+	char line[320];
+	int n = format(line, sizeof(line), "[%s] %.*s\n", owner, (int)len, text);
+
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	log_raw(line, (size_t)n);
+}

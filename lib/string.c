@@ -1,17 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* The libc string functions the image needs, for Moat and for Debian's libfdt.a. */
+/* The libc string functions the image needs, for Moat and for Debian's libfdt.a (gnu-efi's
+ * libefi.a already provides memcpy and memset). */
+#include <moat/arch.h>
 #include <moat/string.h>
 #include <moat/types.h>
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	u8 *d = dst;
-	const u8 *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {
@@ -25,15 +17,6 @@ void *memmove(void *dst, const void *src, size_t n)
 		while (n--)
 			d[n] = s[n];
 	}
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	u8 *d = dst;
-
-	while (n--)
-		*d++ = (u8)c;
 	return dst;
 }
 
@@ -151,6 +134,5 @@ unsigned long strtoul(const char *s, char **end, int base)
 void __stack_chk_fail(void);
 void __stack_chk_fail(void)
 {
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	panic("stack smashing detected in libfdt");
 }

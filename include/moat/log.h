@@ -17,6 +17,8 @@ enum log_level log_get_level(void);
 bool log_level_from_name(const char *name, enum log_level *out);
 
 void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
+/* Writes one guest console line as "[owner] text". */
+void log_guest_line(const char *owner, const char *text, size_t len);
 /* Writes text as it is (no prefix, no newline added): guest console lines, banners. */
 void log_raw(const char *text, size_t len);
 

@@ -32,6 +32,8 @@ enum pt_memtype {
  * PML4). leaf_levels has bit n set when level n may hold a leaf (1: 4 KiB, 2: 2 MiB,
  * 3: 1 GiB).
  */
+#define PT_LEAF_LEVEL(n) (1u << (n))
+
 struct pt_format {
 	const char *name;
 	u32 leaf_levels;

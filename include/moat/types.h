@@ -21,9 +21,9 @@ typedef u64 gpa_t;
 typedef u64 hpa_t;
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1ULL << PAGE_SHIFT)
-#define PAGE_SIZE_2M (1ULL << 21)
-#define PAGE_SIZE_1G (1ULL << 30)
+#define PAGE_SIZE ((u64)1 << PAGE_SHIFT)
+#define PAGE_SIZE_2M ((u64)1 << 21)
+#define PAGE_SIZE_1G ((u64)1 << 30)
 #define KIB(x) ((u64)(x) << 10)
 #define MIB(x) ((u64)(x) << 20)
 #define GIB(x) ((u64)(x) << 30)
@@ -32,7 +32,7 @@ typedef u64 hpa_t;
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((u64)(a) - 1)) == 0)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define BIT(n) (1ULL << (n))
+#define BIT(n) ((u64)1 << (n))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

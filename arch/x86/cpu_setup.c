@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* Moat's own CPU state once the firmware is gone: GDT with a TSS (VMX needs a usable host
+ * TR), an IDT whose handlers report and stop, and identity page tables built by mm/. */
+#include <moat/arch.h>
+#include <moat/errno.h>
+#include <moat/log.h>
+#include <moat/pagetable.h>
+#include <moat/x86.h>
+
+#include "descriptors.h"
+
+#define CRITICAL_STACK_SIZE 8192
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xa1
+#define PIC_MASK_ALL 0xff
+#define CPUID_EXT_FEATURES 0x80000001u
+#define CPUID_EXT_EDX_PDPE1GB BIT(26) /* 1 GiB pages (APM Vol. 3 E.4.2) */
+
+static u64 gdt[GDT_ENTRIES] __aligned(16);
+static struct tss64 tss __aligned(16);
+static struct idt_gate idt[IDT_VECTORS] __aligned(16);
+static u8 critical_stack[CRITICAL_STACK_SIZE] __aligned(16);
+static struct page_table host_pages;
+static struct pt_format host_format;
+/* A readable block for FS base: code built with a stack protector reads its canary at
+ * %fs:0x28 (Debian's libfdt.a is). */
+static u64 fs_block[8] __aligned(64);
+
+static void gdt_set_tss(u64 *slot, const struct tss64 *t)
+{
+	u64 base = (u64)(uintptr_t)t, limit = sizeof(*t) - 1;
+
+	slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | SEG_TYPE_TSS64_AVAILABLE |
+		  SEG_ACCESS_PRESENT | ((base >> 24 & 0xff) << 56);
+	slot[1] = base >> 32;
+}
+
+static void gdt_load(void)
+{
+	struct descriptor_pointer ptr = { .limit = sizeof(gdt) - 1, .base = (u64)(uintptr_t)gdt };
+
+	gdt[1] = SEG_LIMIT_MAX | SEG_TYPE_CODE_READ | SEG_ACCESS_CODE_DATA | SEG_ACCESS_PRESENT |
+		 SEG_FLAG_LONG | SEG_FLAG_GRANULARITY;
+	gdt[2] = SEG_LIMIT_MAX | SEG_TYPE_DATA_WRITE | SEG_ACCESS_CODE_DATA |
+		 SEG_ACCESS_PRESENT | SEG_FLAG_DB | SEG_FLAG_GRANULARITY;
+	tss.ist[IDT_IST_CRITICAL - 1] = (u64)(uintptr_t)(critical_stack + CRITICAL_STACK_SIZE);
+	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
+	gdt_set_tss(&gdt[3], &tss);
+
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movw %w2, %%ax\n\t"
+			 "movw %%ax, %%ds\n\t"
+			 "movw %%ax, %%es\n\t"
+			 "movw %%ax, %%ss\n\t"
+			 "movw %%ax, %%fs\n\t"
+			 "movw %%ax, %%gs\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(ptr), "i"(GDT_SELECTOR_CODE64), "r"((u64)GDT_SELECTOR_DATA),
+			   "r"((u64)GDT_SELECTOR_TSS)
+			 : "rax", "memory");
+	/* Loading FS cleared its base; point it back at the canary block. */
+	x86_wrmsr(MSR_FS_BASE, (u64)(uintptr_t)fs_block);
+}
+
+static void idt_load(void)
+{
+	struct descriptor_pointer ptr = { .limit = sizeof(idt) - 1, .base = (u64)(uintptr_t)idt };
+
+	for (u32 v = 0; v < IDT_EXCEPTION_VECTORS; v++) {
+		u64 handler = isr_stub_table[v];
+		bool critical = v == 2 || v == 8 || v == 18; /* NMI, #DF, #MC */
+
+		idt[v] = (struct idt_gate){
+			.offset_low = handler & 0xffff,
+			.selector = GDT_SELECTOR_CODE64,
+			.ist = critical ? IDT_IST_CRITICAL : 0,
+			.type_attr = IDT_GATE_INTERRUPT_PRESENT,
+			.offset_mid = (handler >> 16) & 0xffff,
+			.offset_high = (u32)(handler >> 32),
+		};
+	}
+	__asm__ volatile("lidt %0" ::"m"(ptr));
+}
+
+static int paging_load(struct frame_allocator *frames, u64 phys_top)
+{
+	int ret;
+
+	host_format = pt_format_host;
+	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT_EDX_PDPE1GB))
+		host_format.leaf_levels &= ~PT_LEAF_LEVEL(3);
+	ret = pt_create(&host_pages, &host_format, frames);
+	if (!ret)
+		ret = pt_map_range(&host_pages, 0, 0, ALIGN_UP(phys_top, PAGE_SIZE_1G), PT_RWX,
+				   PT_MEMTYPE_WB);
+	/* Page 0 stays unmapped so that NULL dereferences fault instead of reading memory. */
+	if (!ret)
+		ret = pt_unmap_range(&host_pages, 0, PAGE_SIZE);
+	if (ret)
+		return ret;
+	x86_write_cr3(host_pages.root);
+	log_info("host page tables: identity map of %lu GiB in %lu table pages",
+		 ALIGN_UP(phys_top, PAGE_SIZE_1G) >> 30, host_pages.table_pages);
+	return 0;
+}
+
+int arch_cpu_init(struct frame_allocator *frames, u64 phys_top)
+{
+	x86_cli();
+	gdt_load();
+	idt_load();
+	return paging_load(frames, phys_top);
+}
+
+void arch_mask_legacy_interrupts(void)
+{
+	x86_outb(PIC1_DATA, PIC_MASK_ALL);
+	x86_outb(PIC2_DATA, PIC_MASK_ALL);
+}
+
+void arch_set_fs_canary_block(void)
+{
+	x86_wrmsr(MSR_FS_BASE, (u64)(uintptr_t)fs_block);
+}

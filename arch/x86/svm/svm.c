@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/* AMD SVM: enabling it on a CPU and building, running and tearing down a vCPU's VMCB
+ * (AMD APM Vol. 2 chapter 15). Exit translation lives in svm_exit.c. */
+#include <moat/errno.h>
+#include <moat/exit.h>
+#include <moat/log.h>
+#include <moat/string.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#include "svm.h"
+
+_Static_assert(__builtin_offsetof(struct vcpu_regs, rcx) == 8, "svm_entry.S REG_RCX");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, rbp) == 40, "svm_entry.S REG_RBP");
+_Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 120, "svm_entry.S REG_R15");
+
+/* Guest reset values (APM 14.1.3 and 15.5; DR6/DR7 as after RESET). */
+#define GUEST_DR6_INIT 0xffff0ff0ULL
+#define GUEST_DR7_INIT 0x400ULL
+#define GUEST_TR_LIMIT 0x67
+#define SEG_LIMIT_4G 0xffffffffu
+#define GUEST_SELECTOR_CODE 0x08
+#define GUEST_SELECTOR_DATA 0x10
+/* MSRPM (APM 15.11): three 2 KiB vectors, two bits (read, write) per MSR. */
+#define MSRPM_RANGE_BYTES 0x800
+#define MSRPM_MSRS_PER_RANGE 0x2000u
+
+/* Per-CPU host state (one CPU until Moat starts the others). */
+static hpa_t host_save_area;  /* VM_HSAVE_PA: where VMRUN keeps host state */
+static hpa_t host_vmload_area; /* VMSAVE/VMLOAD image of Moat's own FS/GS/TR/... */
+static u32 svm_asid_limit;
+static bool svm_has_nrips;
+
+/* NPT as this CPU supports it: 1 GiB leaves only where the CPU has 1 GiB pages. */
+static struct pt_format svm_npt_format;
+
+bool svm_probe(void)
+{
+	struct cpuid_regs features;
+
+	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).ecx & CPUID_EXT1_ECX_SVM))
+		return false;
+	features = x86_cpuid(CPUID_SVM_FEATURES, 0);
+	if (!(features.edx & CPUID_SVM_EDX_NP)) {
+		log_error("svm: the CPU has SVM but no nested paging; Moat needs NPT");
+		return false;
+	}
+	svm_asid_limit = features.ebx;
+	svm_has_nrips = features.edx & CPUID_SVM_EDX_NRIPS;
+	svm_npt_format = pt_format_npt;
+	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT1_EDX_PDPE1GB))
+		svm_npt_format.leaf_levels &= ~PT_LEAF_LEVEL(3);
+	return true;
+}
+
+static int svm_cpu_enable(struct frame_allocator *frames)
+{
+	host_save_area = frame_alloc(frames, 1, PAGE_SIZE);
+	host_vmload_area = frame_alloc(frames, 1, PAGE_SIZE);
+	if (!host_save_area || !host_vmload_area)
+		return -MOAT_ENOMEM;
+	x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | EFER_SVME);
+	x86_wrmsr(MSR_VM_HSAVE_PA, host_save_area);
+	__asm__ volatile("vmsave %%rax" ::"a"(host_vmload_area) : "memory");
+	log_info("svm: enabled, %u ASIDs, next-RIP save %s", svm_asid_limit,
+		 svm_has_nrips ? "yes" : "no (instruction lengths decoded by Moat)");
+	return 0;
+}
+
+/* Lets the guest use an MSR whose state lives in its VMCB without exits. */
+static void msrpm_allow(u8 *msrpm, u32 msr)
+{
+	static const u32 range_base[] = { 0x00000000u, 0xc0000000u, 0xc0010000u };
+
+	for (u32 r = 0; r < ARRAY_SIZE(range_base); r++) {
+		if (msr - range_base[r] < MSRPM_MSRS_PER_RANGE) {
+			u32 bit = (msr - range_base[r]) * 2;
+
+			msrpm[r * MSRPM_RANGE_BYTES + bit / 8] &= (u8) ~(3u << (bit % 8));
+			return;
+		}
+	}
+}
+
+static void svm_set_segment(struct vmcb_segment *seg, u16 selector, u16 attrib, u32 limit)
+{
+	*seg = (struct vmcb_segment){ .selector = selector, .attrib = attrib, .limit = limit };
+}
+
+/* 32-bit flat protected mode, paging off (docs/guest-interface.md). */
+static void svm_init_protected32(struct vmcb_save *s, const struct guest_entry_state *entry)
+{
+	svm_set_segment(&s->cs, GUEST_SELECTOR_CODE, SVM_ATTR_CODE32, SEG_LIMIT_4G);
+	svm_set_segment(&s->ds, GUEST_SELECTOR_DATA, SVM_ATTR_DATA32, SEG_LIMIT_4G);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	svm_set_segment(&s->tr, 0, SVM_ATTR_TSS32_BUSY, GUEST_TR_LIMIT);
+	svm_set_segment(&s->ldtr, 0, SVM_ATTR_LDT, 0);
+	svm_set_segment(&s->gdtr, 0, 0, 0);
+	svm_set_segment(&s->idtr, 0, 0, 0);
+	s->cpl = 0;
+	s->efer = EFER_SVME; /* required while in guest mode (APM 15.5.1) */
+	s->cr0 = CR0_PE | CR0_ET;
+	s->cr4 = 0;
+	s->cr3 = 0;
+	s->dr6 = GUEST_DR6_INIT;
+	s->dr7 = GUEST_DR7_INIT;
+	s->g_pat = PAT_RESET_VALUE;
+	s->rflags = entry->rflags | RFLAGS_RESERVED_ONE;
+	s->rip = entry->rip;
+	s->rsp = entry->rsp;
+	s->rax = entry->rax;
+}
+
+static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
+			     hpa_t nested_root, u32 asid)
+{
+	c->intercept_exceptions = 0;
+	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
+			     SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
+			     SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
+			     SVM_INTERCEPT_FERR_FREEZE | SVM_INTERCEPT_SHUTDOWN;
+	c->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
+			     SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI |
+			     SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT |
+			     SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT |
+			     SVM_INTERCEPT_MWAIT_ARMED | SVM_INTERCEPT_XSETBV |
+			     SVM_INTERCEPT_RDPRU;
+	c->iopm_base_pa = ptr_to_hpa(svm->iopm);
+	c->msrpm_base_pa = ptr_to_hpa(svm->msrpm);
+	c->guest_asid = asid;
+	/* The ASID may have been used by a guest before: start from a clean TLB. */
+	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	c->vintr = SVM_VINTR_MASKING;
+	c->nested_control = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = nested_root;
+}
+
+static void svm_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+
+	if (!svm)
+		return;
+	if (svm->vmcb)
+		frame_free(frames, ptr_to_hpa(svm->vmcb), 1);
+	if (svm->iopm)
+		frame_free(frames, ptr_to_hpa(svm->iopm), SVM_IOPM_SIZE / PAGE_SIZE);
+	if (svm->msrpm)
+		frame_free(frames, ptr_to_hpa(svm->msrpm), SVM_MSRPM_SIZE / PAGE_SIZE);
+	frame_free(frames, ptr_to_hpa(svm), 1);
+	vcpu->vendor = NULL;
+}
+
+static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,
+			   hpa_t nested_root, struct frame_allocator *frames)
+{
+	/* ASID 0 belongs to the host (APM 15.16); each guest gets its own. */
+	u32 asid = vcpu->vm->id + 1;
+	struct svm_vcpu *svm;
+
+	if (asid >= svm_asid_limit) {
+		log_error("svm: no ASID left for guest '%s' (%u available)", vcpu->vm->name,
+			  svm_asid_limit);
+		return -MOAT_ENOSPC;
+	}
+	if (entry->mode != GUEST_ENTRY_PROTECTED32)
+		return -MOAT_ENOTSUP;
+	svm = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
+	if (!svm)
+		return -MOAT_ENOMEM;
+	vcpu->vendor = svm;
+	svm->vmcb = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
+	svm->iopm = hpa_to_ptr(frame_alloc(frames, SVM_IOPM_SIZE / PAGE_SIZE, PAGE_SIZE));
+	svm->msrpm = hpa_to_ptr(frame_alloc(frames, SVM_MSRPM_SIZE / PAGE_SIZE, PAGE_SIZE));
+	if (!svm->vmcb || !svm->iopm || !svm->msrpm) {
+		svm_vcpu_destroy(vcpu, frames);
+		return -MOAT_ENOMEM;
+	}
+	svm->nrips = svm_has_nrips;
+	/* Every port and every MSR exits unless listed as the guest's own. */
+	memset(svm->iopm, 0xff, SVM_IOPM_SIZE);
+	memset(svm->msrpm, 0xff, SVM_MSRPM_SIZE);
+	for (u32 i = 0; i < msr_passthrough_count; i++)
+		msrpm_allow(svm->msrpm, msr_passthrough[i]);
+	svm_init_control(&svm->vmcb->control, svm, nested_root, asid);
+	svm_init_protected32(&svm->vmcb->save, entry);
+	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
+					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+	return 0;
+}
+
+static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	vmcb->save.rax = vcpu->regs.rax;
+	vmcb->save.rsp = vcpu->regs.rsp;
+	vmcb->save.rip = vcpu->regs.rip;
+	vmcb->save.rflags = vcpu->regs.rflags;
+	svm_enter_guest(ptr_to_hpa(vmcb), &vcpu->regs, host_vmload_area);
+	vcpu->regs.rax = vmcb->save.rax;
+	vcpu->regs.rsp = vmcb->save.rsp;
+	vcpu->regs.rip = vmcb->save.rip;
+	vcpu->regs.rflags = vmcb->save.rflags;
+	vmcb->control.tlb_control = 0;
+	vmcb->control.event_inject = 0;
+	/* An event whose delivery the exit interrupted is delivered again (APM 15.7.2). */
+	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)
+		vmcb->control.event_inject = vmcb->control.exit_int_info;
+	svm_translate_exit(vcpu, exit);
+}
+
+static void svm_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code,
+				 u32 error_code)
+{
+	u64 event = vector | SVM_EVENT_TYPE_EXCEPTION | SVM_EVENT_VALID;
+
+	if (has_error_code)
+		event |= SVM_EVENT_ERROR_VALID | ((u64)error_code << SVM_EVENT_ERROR_SHIFT);
+	svm_of(vcpu)->vmcb->control.event_inject = event;
+}
+
+static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
+{
+	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
+
+	switch (reg) {
+	case VCPU_CR0:
+		return s->cr0;
+	case VCPU_CR3:
+		return s->cr3;
+	case VCPU_CR4:
+		return s->cr4;
+	case VCPU_EFER:
+		return s->efer & ~EFER_SVME; /* SVME is Moat's, not the guest's */
+	case VCPU_PAT:
+		return s->g_pat;
+	case VCPU_CS_BASE:
+		return s->cs.base;
+	case VCPU_CPL:
+		return s->cpl;
+	}
+	return 0;
+}
+
+static void svm_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 value)
+{
+	struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
+
+	switch (reg) {
+	case VCPU_EFER:
+		s->efer = value | EFER_SVME;
+		break;
+	case VCPU_PAT:
+		s->g_pat = value;
+		break;
+	default:
+		/* Control registers are the guest's own under SVM: Moat does not set them. */
+		log_error("svm: write of state %d is not supported", reg);
+		break;
+	}
+}
+
+static void svm_flush_nested(struct vcpu *vcpu)
+{
+	svm_of(vcpu)->vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+}
+
+const struct vendor_ops svm_ops = {
+	.name = "AMD SVM",
+	.nested_format = &svm_npt_format,
+	.cpu_enable = svm_cpu_enable,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vcpu_run = svm_vcpu_run,
+	.advance_rip = svm_advance_rip,
+	.inject_exception = svm_inject_exception,
+	.read_state = svm_read_state,
+	.write_state = svm_write_state,
+	.flush_nested = svm_flush_nested,
+};

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal interface of the SVM vendor code (arch/x86/svm). */
+#ifndef MOAT_SVM_H
+#define MOAT_SVM_H
+
+#include <moat/vcpu.h>
+
+#include "vmcb.h"
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	u8 *iopm;
+	u8 *msrpm;
+	bool nrips;        /* the CPU stores the next RIP on intercepts (APM 15.7.1) */
+	u64 io_next_rip;   /* EXITINFO2 of the last IOIO exit */
+};
+
+static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)
+{
+	return vcpu->vendor;
+}
+
+void svm_enter_guest(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_state_pa);
+void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);
+void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit);
+
+extern const struct vendor_ops svm_ops;
+/* True when this CPU has SVM with nested paging; records its features for svm_ops. */
+bool svm_probe(void);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/* SVM exits in generic terms, and moving RIP past an intercepted instruction. QEMU's TCG
+ * has no next-RIP save (APM 15.7.1), so lengths are decoded from guest memory when needed. */
+#include <moat/string.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#include "svm.h"
+
+#define X86_MAX_INSTRUCTION 15
+#define OPCODE_ESCAPE 0x0f
+#define REX_FIRST 0x40
+#define REX_LAST 0x4f
+
+struct svm_exit_name {
+	u32 code;
+	const char *name;
+};
+
+/* Instructions a guest may never run: each stops the guest. */
+static const struct svm_exit_name svm_forbidden[] = {
+	{ SVM_EXIT_VMRUN, "VMRUN" },	   { SVM_EXIT_VMLOAD, "VMLOAD" },
+	{ SVM_EXIT_VMSAVE, "VMSAVE" },	   { SVM_EXIT_STGI, "STGI" },
+	{ SVM_EXIT_CLGI, "CLGI" },	   { SVM_EXIT_SKINIT, "SKINIT" },
+	{ SVM_EXIT_INVLPGA, "INVLPGA" },   { SVM_EXIT_INVD, "INVD" },
+	{ SVM_EXIT_MONITOR, "MONITOR" },   { SVM_EXIT_MWAIT, "MWAIT" },
+	{ SVM_EXIT_MWAIT_ARMED, "MWAIT" }, { SVM_EXIT_XSETBV, "XSETBV" },
+	{ SVM_EXIT_RDPRU, "RDPRU" },	   { SVM_EXIT_FERR_FREEZE, "FERR_FREEZE" },
+};
+
+static const char *svm_forbidden_name(u64 code)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(svm_forbidden); i++)
+		if (svm_forbidden[i].code == code)
+			return svm_forbidden[i].name;
+	return NULL;
+}
+
+static void svm_translate_io(u64 info1, struct vm_exit_io *io)
+{
+	u32 size_bits = (info1 >> SVM_IOIO_SIZE_SHIFT) & SVM_IOIO_SIZE_MASK;
+
+	io->port = (u16)(info1 >> SVM_IOIO_PORT_SHIFT);
+	io->size = size_bits == 4 ? 4 : size_bits == 2 ? 2 : 1;
+	io->in = info1 & SVM_IOIO_TYPE_IN;
+	io->string = info1 & SVM_IOIO_STRING;
+	io->rep = info1 & SVM_IOIO_REP;
+}
+
+void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+	const struct vmcb_control *c = &svm->vmcb->control;
+	u64 code = c->exit_code;
+	const char *forbidden = svm_forbidden_name(code);
+
+	memset(exit, 0, sizeof(*exit));
+	exit->vendor_reason = code;
+	if (forbidden) {
+		exit->kind = VM_EXIT_FORBIDDEN;
+		exit->info.what = forbidden;
+		return;
+	}
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		exit->kind = VM_EXIT_CPUID;
+		break;
+	case SVM_EXIT_IOIO:
+		exit->kind = VM_EXIT_IO;
+		svm_translate_io(c->exit_info1, &exit->io);
+		svm->io_next_rip = c->exit_info2;
+		break;
+	case SVM_EXIT_MSR:
+		exit->kind = c->exit_info1 ? VM_EXIT_MSR_WRITE : VM_EXIT_MSR_READ;
+		exit->msr.index = (u32)vcpu->regs.rcx;
+		break;
+	case SVM_EXIT_HLT:
+		exit->kind = VM_EXIT_HLT;
+		break;
+	case SVM_EXIT_VMMCALL:
+		exit->kind = VM_EXIT_HYPERCALL;
+		break;
+	case SVM_EXIT_NPF:
+		exit->kind = VM_EXIT_NESTED_FAULT;
+		exit->fault.gpa = c->exit_info2;
+		exit->fault.access = c->exit_info1 & SVM_NPF_FETCH	 ? PT_EXEC
+				     : c->exit_info1 & SVM_NPF_WRITE ? PT_WRITE
+								     : PT_READ;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		exit->kind = VM_EXIT_SHUTDOWN;
+		break;
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+		exit->kind = VM_EXIT_HOST_EVENT;
+		break;
+	default:
+		if ((u32)code == SVM_EXIT_INVALID_LOW32) {
+			exit->kind = VM_EXIT_INVALID_STATE;
+			exit->info.what = "VMRUN refused the VMCB (VMEXIT_INVALID)";
+		} else {
+			exit->kind = VM_EXIT_UNKNOWN;
+			exit->info.what = "svm";
+		}
+		exit->info.detail = code;
+		break;
+	}
+}
+
+/* The opcode bytes (after prefixes) and the length of each instruction Moat intercepts and
+ * completes: CPUID 0F A2, RDMSR 0F 32, WRMSR 0F 30, VMMCALL 0F 01 D9, HLT F4. */
+static const u8 *svm_expected_opcode(const struct vm_exit *exit, u32 *len)
+{
+	static const u8 cpuid[] = { OPCODE_ESCAPE, 0xa2 }, rdmsr[] = { OPCODE_ESCAPE, 0x32 },
+			wrmsr[] = { OPCODE_ESCAPE, 0x30 },
+			vmmcall[] = { OPCODE_ESCAPE, 0x01, 0xd9 }, hlt[] = { 0xf4 };
+
+	switch (exit->kind) {
+	case VM_EXIT_CPUID:
+		*len = sizeof(cpuid);
+		return cpuid;
+	case VM_EXIT_MSR_READ:
+		*len = sizeof(rdmsr);
+		return rdmsr;
+	case VM_EXIT_MSR_WRITE:
+		*len = sizeof(wrmsr);
+		return wrmsr;
+	case VM_EXIT_HYPERCALL:
+		*len = sizeof(vmmcall);
+		return vmmcall;
+	default:
+		*len = sizeof(hlt);
+		return hlt;
+	}
+}
+
+static bool is_legacy_prefix(u8 byte)
+{
+	switch (byte) {
+	case 0xf0: case 0xf2: case 0xf3:	/* LOCK, REPNE, REP */
+	case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65: /* segments */
+	case 0x66: case 0x67:			/* operand and address size */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Reads the bytes at CS:RIP while the guest runs with paging off (the only case decoded
+ * here; with paging on the prefix-free length is used). */
+static u32 svm_fetch_code(struct vcpu *vcpu, u8 *buf)
+{
+	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
+	u64 linear = (u32)(s->cs.base + vcpu->regs.rip);
+	const u8 *code;
+
+	if (s->cr0 & CR0_PG)
+		return 0;
+	for (u32 len = X86_MAX_INSTRUCTION; len; len--) {
+		code = guest_memory_translate(&vcpu->vm->memory, linear, len, PT_EXEC);
+		if (code) {
+			memcpy(buf, code, len);
+			return len;
+		}
+	}
+	return 0;
+}
+
+static u32 svm_instruction_length(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	u8 bytes[X86_MAX_INSTRUCTION];
+	u32 opcode_len, fetched = svm_fetch_code(vcpu, bytes), i = 0;
+	const u8 *opcode = svm_expected_opcode(exit, &opcode_len);
+	bool long_mode = svm_of(vcpu)->vmcb->save.efer & EFER_LMA;
+
+	while (i < fetched && (is_legacy_prefix(bytes[i]) ||
+			       (long_mode && bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST)))
+		i++;
+	if (i + opcode_len <= fetched && memcmp(bytes + i, opcode, opcode_len) == 0)
+		return i + opcode_len;
+	return opcode_len;
+}
+
+void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+
+	if (exit->kind == VM_EXIT_IO)
+		vcpu->regs.rip = svm->io_next_rip;
+	else if (svm->nrips)
+		vcpu->regs.rip = svm->vmcb->control.next_rip;
+	else
+		vcpu->regs.rip += svm_instruction_length(vcpu, exit);
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* Moat's entry point: read and check everything while the firmware still runs, build the
+ * guests, take the machine, run the guests until they all stop, report, power off. */
+#include <moat/arch.h>
+#include <moat/log.h>
+#include <moat/string.h>
+
+#include "boot.h"
+
+#define MOAT_VERSION "0.1"
+
+/* Everything Moat keeps lives here, in the image's own data. */
+static struct hypervisor hypervisor;
+static struct boot_files boot_files;
+static struct frame_allocator frames;
+
+static void serial_sink(const char *text, size_t len)
+{
+	serial_write(text, len);
+}
+
+static __noreturn void finish(struct hypervisor *hv)
+{
+	hypervisor_print_summary(hv);
+	log_info("all guests stopped, powering off");
+	platform_power_off();
+}
+
+/* Marks every guest not started with one reason (nothing can run on this machine). */
+static __noreturn void finish_without_guests(struct hypervisor *hv, const char *reason)
+{
+	hv->vm_count = hv->config.guest_count;
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		struct vm *vm = &hv->vms[i];
+
+		vm->name = hv->config.guests[i].name;
+		vm->state = VM_STATE_NOT_STARTED;
+		if (hv->config.guests[i].valid)
+			strlcpy(vm->stop_reason, reason, sizeof(vm->stop_reason));
+		else
+			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
+			       hv->config.guests[i].error);
+	}
+	finish(hv);
+}
+
+static bool load_config(EFI_FILE_HANDLE root, struct moat_config *config)
+{
+	struct image_file dtb;
+	char err[CONFIG_ERROR_MAX];
+
+	if (EFI_ERROR(boot_read_file(root, BOOT_CONFIG_PATH, &dtb)))
+		return false;
+	if (config_parse(dtb.data, dtb.size, config, err, sizeof(err))) {
+		log_error("config: %s", err);
+		return false;
+	}
+	log_set_level(config->log_level);
+	for (u32 i = 0; i < config->guest_count; i++)
+		if (!config->guests[i].valid)
+			log_error("config: %s", config->guests[i].error);
+	return true;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
+{
+	struct hypervisor *hv = &hypervisor;
+	EFI_FILE_HANDLE root;
+	u64 phys_top;
+
+	InitializeLib(image, system_table);
+	arch_set_fs_canary_block();
+	boot_power_init(system_table->RuntimeServices);
+	serial_init();
+	log_set_sink(serial_sink);
+	log_info("Moat %s starting", MOAT_VERSION);
+
+	if (EFI_ERROR(boot_open_volume(image, &root)) || !load_config(root, &hv->config))
+		finish_without_guests(hv, "no usable configuration");
+	hv->ops = vendor_select();
+	if (!hv->ops)
+		finish_without_guests(hv, "no usable virtualization extension");
+	log_info("using %s", hv->ops->name);
+	boot_read_guest_files(root, &hv->config, &boot_files);
+	boot_reserve_memory(&hv->config, &frames);
+	hv->frames = &frames;
+	hv->console_input = serial_read_byte;
+	if (!hypervisor_create_guests(hv, &boot_files))
+		finish(hv);
+
+	if (EFI_ERROR(boot_exit_firmware(image, &phys_top)))
+		panic("could not take the machine from the firmware");
+	arch_mask_legacy_interrupts();
+	if (arch_cpu_init(&frames, phys_top))
+		panic("could not build Moat's own page tables");
+	if (hv->ops->cpu_enable(&frames))
+		panic("could not enable %s", hv->ops->name);
+	sched_run(hv);
+	finish(hv);
+}

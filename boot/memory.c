@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/* Taking memory from the firmware: pools for the frame allocator while boot services run,
+ * then the final memory map and ExitBootServices (UEFI spec 7.2). */
+#include <moat/log.h>
+#include <moat/string.h>
+
+#include "boot.h"
+
+/* Page tables, VMCBs/VMCSs, bitmaps and host state: generous for eight guests. */
+#define BOOT_STRUCTURE_POOL MIB(32)
+#define BOOT_MAP_SLACK_DESCRIPTORS 16
+#define BOOT_EXIT_ATTEMPTS 4
+#define PHYS_TOP_MIN GIB(4) /* the 32-bit MMIO hole is identity-mapped too */
+
+static bool pool_add(struct frame_allocator *frames, u64 size, const char *what)
+{
+	EFI_PHYSICAL_ADDRESS base = 0;
+	EFI_STATUS status;
+
+	status = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData,
+				   size / PAGE_SIZE, &base);
+	if (EFI_ERROR(status)) {
+		log_error("firmware has no %lu MiB block left for %s (EFI status 0x%lx)",
+			  size >> 20, what, (u64)status);
+		return false;
+	}
+	if (frame_add_range(frames, base, size)) {
+		log_error("frame allocator refused %lu MiB at 0x%lx", size >> 20, (u64)base);
+		return false;
+	}
+	return true;
+}
+
+void boot_reserve_memory(const struct moat_config *config, struct frame_allocator *frames)
+{
+	frame_init(frames);
+	pool_add(frames, BOOT_STRUCTURE_POOL, "Moat's structures");
+	for (u32 i = 0; i < config->guest_count; i++) {
+		const struct guest_config *guest = &config->guests[i];
+
+		/* The extra 2 MiB lets the guest's RAM start on a large-page boundary. */
+		if (guest->valid)
+			pool_add(frames, guest->memory_size + PAGE_SIZE_2M, guest->name);
+	}
+}
+
+static u64 memory_map_top(const EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size)
+{
+	u64 top = PHYS_TOP_MIN;
+
+	for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
+		const EFI_MEMORY_DESCRIPTOR *d = (const void *)((const u8 *)map + off);
+		u64 end = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
+
+		top = MAX(top, end);
+	}
+	return top;
+}
+
+EFI_STATUS boot_exit_firmware(EFI_HANDLE image, u64 *phys_top)
+{
+	static u8 map_buffer[64 * 1024] __aligned(16);
+	EFI_MEMORY_DESCRIPTOR *map = (void *)map_buffer;
+	UINTN map_size, key, desc_size;
+	UINT32 desc_version;
+	EFI_STATUS status = EFI_ABORTED;
+
+	/* The map lives in Moat's own image so that no allocation changes the map key between
+	 * GetMemoryMap and ExitBootServices. */
+	for (u32 attempt = 0; attempt < BOOT_EXIT_ATTEMPTS; attempt++) {
+		map_size = sizeof(map_buffer);
+		status = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, map, &key, &desc_size,
+					   &desc_version);
+		if (EFI_ERROR(status)) {
+			log_error("GetMemoryMap failed (EFI status 0x%lx, map needs %lu bytes)",
+				  (u64)status, (u64)map_size);
+			return status;
+		}
+		status = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
+		if (!EFI_ERROR(status)) {
+			*phys_top = memory_map_top(map, map_size, desc_size);
+			return EFI_SUCCESS;
+		}
+	}
+	log_error("ExitBootServices failed (EFI status 0x%lx)", (u64)status);
+	return status;
+}

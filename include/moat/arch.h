@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* What the x86 layer (arch/x86) offers the boot code and the core: CPU set-up after Moat has
+ * taken the machine, the host console, panics, and the vendor chosen from CPUID. */
+#ifndef MOAT_ARCH_H
+#define MOAT_ARCH_H
+
+#include <moat/frame.h>
+#include <moat/vcpu.h>
+
+/* Host serial console (COM1, and port 0xE9 when an emulator offers it). */
+void serial_init(void);
+void serial_write(const char *text, size_t len);
+/* Waits until COM1 has sent every byte (before power-off). */
+void serial_drain(void);
+bool serial_read_byte(u8 *byte);
+
+/* Moat's own GDT, TSS, IDT and identity page tables over [0, phys_top); page 0 stays
+ * unmapped so that a NULL dereference faults. Returns 0 or a negative error. */
+int arch_cpu_init(struct frame_allocator *frames, u64 phys_top);
+/* Points FS base at a readable block holding a stack-protector canary slot (%fs:0x28), which
+ * Debian's libfdt.a reads; called first thing, while the firmware still runs. */
+void arch_set_fs_canary_block(void);
+/* Masks the legacy PICs: Moat runs with interrupts off and guests see none yet. */
+void arch_mask_legacy_interrupts(void);
+
+/* The vendor extension this CPU offers (SVM or VMX), or NULL with the reason logged. */
+const struct vendor_ops *vendor_select(void);
+
+/* Stops Moat: prints the reason (and registers when given) and powers off. */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+
+/* Provided by boot/: powers the machine off (ACPI S5 through UEFI runtime services). */
+__noreturn void platform_power_off(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Generic exit handling (vmm/exit.c and the handlers it dispatches to). Vendor code turns
+ * each exit into a struct vm_exit; these functions decide what happens to the guest. */
+#ifndef MOAT_EXIT_H
+#define MOAT_EXIT_H
+
+#include <moat/vcpu.h>
+#include <moat/x86.h>
+
+/* Handles one exit: emulates, denies, injects or stops the guest, and advances RIP where the
+ * instruction completed. */
+void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit);
+
+#define CPUID_MOAT_SIGNATURE_LEAF 0x40000000u
+#define CPUID_MOAT_VERSION_LEAF 0x40000001u
+#define MOAT_INTERFACE_VERSION 1u
+#define CPUID_MAX_BASIC_LEAF 0xdu
+#define CPUID_MAX_EXTENDED_LEAF 0x80000008u
+
+/* What the guest sees for (leaf, subleaf), given the host's answer for the same leaf. */
+struct cpuid_regs cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_regs *host,
+			       u32 vcpu_id);
+void cpuid_handle(struct vcpu *vcpu);
+
+/* MSR access from the guest; returns false when denied (the caller injects #GP). */
+bool msr_read(struct vcpu *vcpu, u32 index, u64 *value);
+bool msr_write(struct vcpu *vcpu, u32 index, u64 value);
+/* MSRs whose state lives in the vendor's per-vCPU area and that a guest may use freely
+ * (the vendor lets them through without an exit). */
+extern const u32 msr_passthrough[];
+extern const u32 msr_passthrough_count;
+
+#define HYPERCALL_VERSION 0u
+#define HYPERCALL_ENOSYS ((u64)-38)
+void hypercall_handle(struct vcpu *vcpu);
+
+void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* The whole monitor as one value (vmm/hypervisor.c): configuration, vendor, memory and
+ * guests. boot/ fills it in; the run loop (vmm/sched.c) drives it until every guest stops. */
+#ifndef MOAT_HYPERVISOR_H
+#define MOAT_HYPERVISOR_H
+
+#include <moat/config.h>
+#include <moat/frame.h>
+#include <moat/loader.h>
+#include <moat/vm.h>
+
+#define BOOT_MAX_FILES (CONFIG_MAX_GUESTS * (CONFIG_MAX_MODULES + 1))
+
+/* Files read from the boot volume before Moat took the machine. */
+struct boot_files {
+	struct image_file files[BOOT_MAX_FILES];
+	u32 count;
+};
+
+struct hypervisor {
+	struct moat_config config;
+	const struct vendor_ops *ops;
+	struct frame_allocator *frames;
+	struct vm vms[CONFIG_MAX_GUESTS];
+	u32 vm_count;
+	uart_input_fn console_input; /* host console input, given to the first guest UART */
+};
+
+const struct image_file *boot_files_find(const struct boot_files *files, const char *path);
+
+/*
+ * Creates a VM for every configured guest: valid ones get RAM, nested tables, devices, their
+ * image and a vCPU; a guest that fails any step is left NOT_STARTED with the reason logged
+ * once. Returns the number of guests ready to run.
+ */
+u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files);
+/* Releases a guest's vCPU, tables and RAM (zeroed) back to the frame allocator. */
+void vm_destroy(struct vm *vm);
+/* Runs every guest until all have stopped. */
+void sched_run(struct hypervisor *hv);
+/* Prints one summary line per guest. */
+void hypervisor_print_summary(const struct hypervisor *hv);
+
+#endif

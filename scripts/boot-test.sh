@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boot tests: each tests/boot/NAME.dts is a configuration booted on an emulated machine;
+# tests/boot/NAME.expect says what Moat's serial output must (+ REGEX) and must not
+# (- REGEX) contain. Prints one PASS/FAIL line per (machine, test) and a count.
+# Usage: boot-test.sh [--matrix svm-qemu[,...]] [NAME...]
+#   machines: svm-qemu (AMD SVM + NPT in QEMU TCG)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/qemu-cmd.sh"
+cd "$top"
+
+matrix=${MOAT_BOOT_MATRIX:-svm-qemu}
+if [ "${1:-}" = --matrix ]; then
+	matrix=$2
+	shift 2
+fi
+tests=("$@")
+if [ ${#tests[@]} -eq 0 ]; then
+	for f in tests/boot/*.dts; do tests+=("$(basename "$f" .dts)"); done
+fi
+timeout_s=${MOAT_BOOT_TIMEOUT:-150}
+jobs=${MOAT_BOOT_JOBS:-2}
+
+# check_expect LOG EXPECT -> prints what failed, returns non-zero on any failure
+check_expect() {
+	local log=$1 expect=$2 status=0 kind re
+	while IFS= read -r line || [ -n "$line" ]; do
+		kind=${line:0:1}
+		re=${line:2}
+		case "$kind" in
+		+) grep -Eq -- "$re" "$log" || { echo "    missing: $re"; status=1; } ;;
+		-) if grep -Eq -- "$re" "$log"; then
+			echo "    unexpected: $re"
+			grep -E -- "$re" "$log" | head -3 | sed 's/^/      > /'
+			status=1
+		   fi ;;
+		esac
+	done <"$expect"
+	return $status
+}
+
+run_svm_qemu() {
+	local name=$1 dir=$2
+	qemu_cmd "$dir/esp.img" "$dir/OVMF_VARS.fd" tcg \
+		-serial "file:$dir/serial.raw" -device isa-debug-exit,iobase=0x501,iosize=2
+	timeout "$timeout_s" "${QEMU_CMD[@]}" >"$dir/qemu.out" 2>&1
+}
+
+# run_one MACHINE NAME: boots and checks; writes DIR/result
+run_one() {
+	local machine=$1 name=$2 dir="build/boot/$1/$2" start rc
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	if ! dtc -q -I dts -O dtb -o "$dir/moat.dtb" "tests/boot/$name.dts" 2>"$dir/dtc.err"; then
+		{ echo "FAIL boot/$machine/$name: dtc failed"; sed 's/^/    /' "$dir/dtc.err"; } >"$dir/result"
+		return
+	fi
+	scripts/mkimage.sh "$dir/esp.img" build/moat.efi "$dir/moat.dtb" build/guests >/dev/null
+	start=$(date +%s)
+	"run_${machine//-/_}" "$name" "$dir"
+	rc=$?
+	tr -d '\r' <"$dir/serial.raw" >"$dir/serial.log" 2>/dev/null || : >"$dir/serial.log"
+	{
+		local secs=$(($(date +%s) - start))
+		if [ $rc -eq 124 ]; then
+			echo "FAIL boot/$machine/$name: timed out after ${timeout_s}s"
+			check_expect "$dir/serial.log" "tests/boot/$name.expect" >/dev/null
+			tail -n 15 "$dir/serial.log" | sed 's/^/      | /'
+		elif out=$(check_expect "$dir/serial.log" "tests/boot/$name.expect"); then
+			echo "PASS boot/$machine/$name (${secs}s)"
+		else
+			echo "FAIL boot/$machine/$name (${secs}s), log: $dir/serial.log"
+			echo "$out"
+			grep -E "moat: (error|warn)|FAIL|panic" "$dir/serial.log" | head -10 | sed 's/^/      | /'
+		fi
+	} >"$dir/result"
+}
+
+export -f run_one check_expect run_svm_qemu qemu_cmd
+export timeout_s OVMF_CODE OVMF_VARS
+pairs=()
+for machine in ${matrix//,/ }; do
+	for t in "${tests[@]}"; do pairs+=("$machine $t"); done
+done
+printf '%s\n' "${pairs[@]}" | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+
+passed=0 failed=0
+for p in "${pairs[@]}"; do
+	set -- $p
+	r="build/boot/$1/$2/result"
+	if [ -f "$r" ] && head -1 "$r" | grep -q '^PASS'; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		[ -f "$r" ] || echo "FAIL boot/$1/$2: no result" >"build/boot/$1/$2/result"
+	fi
+	cat "build/boot/$1/$2/result"
+done
+echo "boot tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

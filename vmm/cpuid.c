@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/* CPUID policy: what a guest may learn about the CPU. Leaves are passed from the host only
+ * when listed here, with features Moat does not virtualize masked out. */
+#include <moat/exit.h>
+#include <moat/string.h>
+#include <moat/vm.h>
+
+/* CPUID.1 bits (SDM Vol. 2A, CPUID, tables 3-10 and 3-11). */
+#define CPUID1_ECX_MONITOR BIT(3)
+#define CPUID1_ECX_VMX BIT(5)
+#define CPUID1_ECX_SMX BIT(6)
+#define CPUID1_ECX_PDCM BIT(15)
+#define CPUID1_ECX_PCID BIT(17)
+#define CPUID1_ECX_X2APIC BIT(21)
+#define CPUID1_ECX_TSC_DEADLINE BIT(24)
+#define CPUID1_ECX_XSAVE BIT(26)
+#define CPUID1_ECX_OSXSAVE BIT(27)
+#define CPUID1_ECX_AVX BIT(28)
+#define CPUID1_ECX_HYPERVISOR BIT(31)
+#define CPUID1_EDX_MCE BIT(7)
+#define CPUID1_EDX_APIC BIT(9)
+#define CPUID1_EDX_MTRR BIT(12)
+#define CPUID1_EDX_MCA BIT(14)
+#define CPUID1_EDX_ACPI BIT(22)
+#define CPUID1_EDX_HTT BIT(28)
+#define CPUID1_EDX_TM BIT(29)
+#define CPUID1_EBX_APIC_ID_SHIFT 24
+#define CPUID1_EBX_LOGICAL_COUNT_SHIFT 16
+#define CPUID1_EBX_KEEP 0xffffu /* brand index, CLFLUSH line size */
+
+/* CPUID.7.0 (SDM Vol. 2A table 3-8): features that need state Moat does not switch or
+ * that reach host-wide resources. */
+#define CPUID7_EBX_SGX BIT(2)
+#define CPUID7_EBX_AVX2 BIT(5)
+#define CPUID7_EBX_INVPCID BIT(10)
+#define CPUID7_EBX_RDT_M BIT(12)
+#define CPUID7_EBX_MPX BIT(14)
+#define CPUID7_EBX_RDT_A BIT(15)
+#define CPUID7_EBX_AVX512_MASK 0xd0230000u /* AVX512F/DQ/IFMA/PF/ER/CD/BW/VL */
+#define CPUID7_EBX_PT BIT(25)
+#define CPUID7_ECX_WAITPKG BIT(5)
+#define CPUID7_ECX_PKU BIT(3)
+#define CPUID7_ECX_OSPKE BIT(4)
+#define CPUID7_ECX_SGX_LC BIT(30)
+#define CPUID7_EDX_HYBRID BIT(15)
+
+/* CPUID.80000001 (AMD APM Vol. 3 E.4.2). */
+#define CPUID_EXT1_ECX_SVM BIT(2)
+#define CPUID_EXT1_ECX_EXTAPIC BIT(3)
+#define CPUID_EXT1_ECX_SKINIT BIT(12)
+#define CPUID_EXT1_ECX_WDT BIT(13)
+#define CPUID_EXT1_ECX_TOPOEXT BIT(22)
+#define CPUID_EXT1_ECX_PERFCTR BIT(23)
+#define CPUID_EXT1_EDX_PDPE1GB BIT(26)
+
+static const char moat_signature[12] = { 'M', 'o', 'a', 't', 'M', 'o', 'a', 't',
+					 'M', 'o', 'a', 't' };
+static const char moat_brand[48] = "Moat virtual CPU";
+
+static struct cpuid_regs cpuid_signature(void)
+{
+	struct cpuid_regs r = { .eax = CPUID_MOAT_VERSION_LEAF };
+
+	memcpy(&r.ebx, moat_signature, 4);
+	memcpy(&r.ecx, moat_signature + 4, 4);
+	memcpy(&r.edx, moat_signature + 8, 4);
+	return r;
+}
+
+static struct cpuid_regs cpuid_brand(u32 leaf)
+{
+	struct cpuid_regs r;
+
+	memcpy(&r, moat_brand + (leaf - 0x80000002u) * sizeof(r), sizeof(r));
+	return r;
+}
+
+static struct cpuid_regs cpuid_leaf1(const struct cpuid_regs *host, u32 vcpu_id)
+{
+	struct cpuid_regs r = *host;
+
+	r.ebx = (host->ebx & CPUID1_EBX_KEEP) | (vcpu_id << CPUID1_EBX_APIC_ID_SHIFT) |
+		(1u << CPUID1_EBX_LOGICAL_COUNT_SHIFT);
+	r.ecx &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_PDCM |
+		   CPUID1_ECX_PCID | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |
+		   CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX);
+	r.ecx |= CPUID1_ECX_HYPERVISOR;
+	r.edx &= ~(CPUID1_EDX_MCE | CPUID1_EDX_APIC | CPUID1_EDX_MTRR | CPUID1_EDX_MCA |
+		   CPUID1_EDX_ACPI | CPUID1_EDX_HTT | CPUID1_EDX_TM);
+	return r;
+}
+
+static struct cpuid_regs cpuid_leaf7(u32 subleaf, const struct cpuid_regs *host)
+{
+	struct cpuid_regs r = { 0 };
+
+	if (subleaf != 0)
+		return r;
+	r.ebx = host->ebx & ~(CPUID7_EBX_SGX | CPUID7_EBX_AVX2 | CPUID7_EBX_INVPCID |
+			      CPUID7_EBX_RDT_M | CPUID7_EBX_MPX | CPUID7_EBX_RDT_A |
+			      CPUID7_EBX_AVX512_MASK | CPUID7_EBX_PT);
+	/* ECX and EDX hold mostly features with their own state or host-wide effects
+	 * (PKU, WAITPKG, SGX launch control, hybrid topology): none are offered. */
+	return r;
+}
+
+struct cpuid_regs cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_regs *host,
+			       u32 vcpu_id)
+{
+	struct cpuid_regs r = { 0 };
+
+	switch (leaf) {
+	case 0:
+		r = *host;
+		r.eax = MIN(host->eax, CPUID_MAX_BASIC_LEAF);
+		return r;
+	case 1:
+		return cpuid_leaf1(host, vcpu_id);
+	case 7:
+		return cpuid_leaf7(subleaf, host);
+	case 0xd:
+		return r; /* XSAVE is not offered */
+	case CPUID_MOAT_SIGNATURE_LEAF:
+		return cpuid_signature();
+	case CPUID_MOAT_VERSION_LEAF:
+		r.eax = MOAT_INTERFACE_VERSION;
+		return r;
+	case 0x80000000u:
+		r = *host;
+		r.eax = MIN(host->eax, CPUID_MAX_EXTENDED_LEAF);
+		return r;
+	case 0x80000001u:
+		r = *host;
+		r.ebx = 0;
+		r.ecx &= ~(CPUID_EXT1_ECX_SVM | CPUID_EXT1_ECX_EXTAPIC | CPUID_EXT1_ECX_SKINIT |
+			   CPUID_EXT1_ECX_WDT | CPUID_EXT1_ECX_TOPOEXT | CPUID_EXT1_ECX_PERFCTR);
+		return r;
+	case 0x80000002u:
+	case 0x80000003u:
+	case 0x80000004u:
+		return cpuid_brand(leaf);
+	case 0x80000005u: /* L1 cache and TLB description */
+	case 0x80000006u: /* L2/L3 cache description */
+		return *host;
+	case 0x80000008u: /* address sizes; the core-count fields are cleared */
+		r.eax = host->eax & 0xffffu;
+		return r;
+	default:
+		return r;
+	}
+}
+
+void cpuid_handle(struct vcpu *vcpu)
+{
+	u32 leaf = (u32)vcpu->regs.rax, subleaf = (u32)vcpu->regs.rcx;
+	struct cpuid_regs host = x86_cpuid(leaf, subleaf);
+	struct cpuid_regs guest = cpuid_filter(leaf, subleaf, &host, vcpu->id);
+
+	vcpu->regs.rax = guest.eax;
+	vcpu->regs.rbx = guest.ebx;
+	vcpu->regs.rcx = guest.ecx;
+	vcpu->regs.rdx = guest.edx;
+}

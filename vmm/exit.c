@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/* The generic exit dispatcher: one place where every exit, from either vendor, is decided. */
+#include <moat/exit.h>
+#include <moat/log.h>
+#include <moat/vm.h>
+
+static const char *access_name(u32 access)
+{
+	if (access & PT_EXEC)
+		return "execute";
+	return access & PT_WRITE ? "write" : "read";
+}
+
+static void exit_msr(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	u32 index = (u32)vcpu->regs.rcx;
+	bool write = exit->kind == VM_EXIT_MSR_WRITE;
+	u64 value = (vcpu->regs.rdx << 32) | (u32)vcpu->regs.rax;
+	bool allowed;
+
+	if (write) {
+		allowed = msr_write(vcpu, index, value);
+	} else {
+		allowed = msr_read(vcpu, index, &value);
+		if (allowed) {
+			vcpu->regs.rax = (u32)value;
+			vcpu->regs.rdx = value >> 32;
+		}
+	}
+	if (allowed) {
+		vcpu->vm->ops->advance_rip(vcpu, exit);
+		return;
+	}
+	vm_record_denial(vcpu->vm, write ? DENIAL_MSR_WRITE : DENIAL_MSR_READ, index, value);
+	vcpu->vm->ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
+}
+
+void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	struct vm *vm = vcpu->vm;
+	const struct vendor_ops *ops = vm->ops;
+
+	vm->exits++;
+	switch (exit->kind) {
+	case VM_EXIT_CPUID:
+		cpuid_handle(vcpu);
+		ops->advance_rip(vcpu, exit);
+		break;
+	case VM_EXIT_IO:
+		io_handle(vcpu, &exit->io);
+		if (vm->state == VM_STATE_RUNNING)
+			ops->advance_rip(vcpu, exit);
+		break;
+	case VM_EXIT_MSR_READ:
+	case VM_EXIT_MSR_WRITE:
+		exit_msr(vcpu, exit);
+		break;
+	case VM_EXIT_HYPERCALL:
+		hypercall_handle(vcpu);
+		ops->advance_rip(vcpu, exit);
+		break;
+	case VM_EXIT_HLT:
+		/* Nothing can wake a halted vCPU until Moat has virtual interrupt sources. */
+		vm_stop(vm, "halted at rip 0x%lx", vcpu->regs.rip);
+		break;
+	case VM_EXIT_NESTED_FAULT:
+		vm_stop(vm, "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",
+			exit->fault.gpa, access_name(exit->fault.access), vcpu->regs.rip);
+		break;
+	case VM_EXIT_SHUTDOWN:
+		vm_stop(vm, "triple fault (shutdown) at rip 0x%lx", vcpu->regs.rip);
+		break;
+	case VM_EXIT_FORBIDDEN:
+		vm_record_denial(vm, DENIAL_INSTRUCTION, exit->vendor_reason, 0);
+		vm_stop(vm, "executed forbidden instruction %s at rip 0x%lx", exit->info.what,
+			vcpu->regs.rip);
+		break;
+	case VM_EXIT_INVALID_STATE:
+		vm_stop(vm, "invalid guest state: %s (detail 0x%lx)", exit->info.what,
+			exit->info.detail);
+		break;
+	case VM_EXIT_HOST_EVENT:
+		break;
+	case VM_EXIT_NONE:
+	case VM_EXIT_UNKNOWN:
+		vm_stop(vm, "unhandled exit %s (reason 0x%lx) at rip 0x%lx",
+			exit->info.what ? exit->info.what : "unknown", exit->vendor_reason,
+			vcpu->regs.rip);
+		break;
+	}
+}

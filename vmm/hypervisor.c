@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/* Turns the configuration and the files read at boot into guests ready to run, and reports
+ * how each one ended. */
+#include <moat/errno.h>
+#include <moat/hypervisor.h>
+#include <moat/log.h>
+#include <moat/string.h>
+#include <moat/test_exit.h>
+
+/* The x87/SSE state after FNINIT with SSE exceptions masked (SDM Vol. 1 10.5.1, 8.1.5). */
+#define FPU_FCW_OFFSET 0
+#define FPU_FCW_INIT 0x037f
+#define FPU_MXCSR_OFFSET 24
+#define FPU_MXCSR_INIT 0x1f80
+
+const struct image_file *boot_files_find(const struct boot_files *files, const char *path)
+{
+	for (u32 i = 0; i < files->count; i++)
+		if (strcmp(files->files[i].path, path) == 0)
+			return &files->files[i];
+	return NULL;
+}
+
+static void vm_reject(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+static void vm_reject(struct vm *vm, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	format_string(vm->stop_reason, sizeof(vm->stop_reason), fmt, args);
+	va_end(args);
+	vm->state = VM_STATE_NOT_STARTED;
+	log_error("guest '%s': %s", vm->name, vm->stop_reason);
+}
+
+static void fpu_init(struct fpu_state *fpu)
+{
+	u16 fcw = FPU_FCW_INIT;
+	u32 mxcsr = FPU_MXCSR_INIT;
+
+	memset(fpu, 0, sizeof(*fpu));
+	memcpy(fpu->bytes + FPU_FCW_OFFSET, &fcw, sizeof(fcw));
+	memcpy(fpu->bytes + FPU_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
+}
+
+static int vm_setup_memory(struct vm *vm)
+{
+	u64 size = vm->config->memory_size;
+	/* 2 MiB alignment lets the nested tables use large pages. */
+	u64 align = IS_ALIGNED(size, PAGE_SIZE_2M) ? PAGE_SIZE_2M : PAGE_SIZE;
+	int ret;
+
+	vm->ram_hpa = frame_alloc(vm->frames, size / PAGE_SIZE, align);
+	if (!vm->ram_hpa) {
+		vm_reject(vm, "not enough host memory for %lu MiB of RAM", size >> 20);
+		return -MOAT_ENOMEM;
+	}
+	guest_memory_init(&vm->memory);
+	ret = guest_memory_add(&vm->memory, 0, size, vm->ram_hpa, PT_RWX, GPA_REGION_RAM);
+	if (!ret)
+		ret = pt_create(&vm->nested, vm->ops->nested_format, vm->frames);
+	if (!ret)
+		ret = guest_memory_map_all(&vm->memory, &vm->nested);
+	if (ret)
+		vm_reject(vm, "cannot build the nested page tables (error %d)", ret);
+	return ret;
+}
+
+static void vm_setup_devices(struct vm *vm, uart_input_fn input)
+{
+	const struct guest_config *config = vm->config;
+
+	io_table_init(&vm->io);
+	/* The table is empty and the two ranges are disjoint: adding cannot fail. */
+	if (config->devices & GUEST_DEVICE_UART) {
+		uart_init(&vm->uart, vm->name, log_guest_line, input);
+		io_table_add(&vm->io, UART_COM1_BASE, UART_PORT_COUNT, uart_io, &vm->uart);
+	}
+	if (config->devices & GUEST_DEVICE_TEST_EXIT)
+		io_table_add(&vm->io, TEST_EXIT_PORT, TEST_EXIT_PORT_COUNT, test_exit_io, NULL);
+}
+
+static int vm_load_image(struct vm *vm, const struct boot_files *files,
+			 struct guest_entry_state *entry)
+{
+	const struct guest_config *config = vm->config;
+	struct image_file modules[CONFIG_MAX_MODULES];
+	const struct image_file *image = boot_files_find(files, config->image);
+	char err[CONFIG_ERROR_MAX];
+	struct loader_context ctx = { .config = config, .memory = &vm->memory, .image = image,
+				      .modules = modules, .err = err, .err_size = sizeof(err) };
+	int ret;
+
+	if (!image) {
+		vm_reject(vm, "image %s: not found on the boot volume", config->image);
+		return -MOAT_ENOENT;
+	}
+	for (u32 i = 0; i < config->module_count; i++) {
+		const struct image_file *module = boot_files_find(files, config->modules[i]);
+
+		if (!module) {
+			vm_reject(vm, "module %s: not found on the boot volume",
+				  config->modules[i]);
+			return -MOAT_ENOENT;
+		}
+		modules[i] = *module;
+	}
+	ret = loader_load(&ctx, entry);
+	if (ret)
+		vm_reject(vm, "image %s", err);
+	return ret;
+}
+
+static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_files *files,
+		     uart_input_fn input)
+{
+	struct guest_entry_state entry;
+	int ret;
+
+	ret = vm_setup_memory(vm);
+	if (!ret)
+		ret = vm_load_image(vm, files, &entry);
+	if (ret)
+		return ret;
+	vm_setup_devices(vm, input);
+	vm->vcpu.vm = vm;
+	vm->vcpu.id = 0;
+	fpu_init(&vm->vcpu.fpu);
+	ret = hv->ops->vcpu_create(&vm->vcpu, &entry, vm->nested.root, vm->frames);
+	if (ret) {
+		vm_reject(vm, "cannot create its vCPU (error %d)", ret);
+		return ret;
+	}
+	vm->state = VM_STATE_RUNNING;
+	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx", vm->name,
+		 vm->config->memory_size >> 20, vm->ram_hpa,
+		 config_format_name(vm->config->format), vm->config->image, entry.rip);
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpu.vendor)
+		vm->ops->vcpu_destroy(&vm->vcpu, vm->frames);
+	if (vm->nested.root)
+		pt_destroy(&vm->nested);
+	if (vm->ram_hpa)
+		frame_free(vm->frames, vm->ram_hpa, vm->config->memory_size / PAGE_SIZE);
+	vm->ram_hpa = 0;
+}
+
+u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files)
+{
+	uart_input_fn input = hv->console_input;
+	u32 ready = 0;
+
+	hv->vm_count = hv->config.guest_count;
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		const struct guest_config *config = &hv->config.guests[i];
+		struct vm *vm = &hv->vms[i];
+
+		memset(vm, 0, sizeof(*vm));
+		*vm = (struct vm){ .id = i, .config = config, .name = config->name,
+				   .ops = hv->ops, .frames = hv->frames,
+				   .state = VM_STATE_NOT_STARTED };
+		if (!config->valid) {
+			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
+			       config->error);
+			continue;
+		}
+		if (vm_create(hv, vm, files, input)) {
+			vm_destroy(vm);
+			continue;
+		}
+		/* Host console input goes to the first guest with a console. */
+		if (config->devices & GUEST_DEVICE_UART)
+			input = NULL;
+		ready++;
+	}
+	return ready;
+}
+
+void hypervisor_print_summary(const struct hypervisor *hv)
+{
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		const struct vm *vm = &hv->vms[i];
+
+		if (vm->state == VM_STATE_NOT_STARTED)
+			log_info("summary: guest '%s': not started: %s", vm->name,
+				 vm->stop_reason);
+		else
+			log_info("summary: guest '%s': %s", vm->name, vm->stop_reason);
+		if (vm->denials.total)
+			log_info("summary: guest '%s': %lu exits, %lu denied accesses "
+				 "(%u distinct, %lu not itemised)",
+				 vm->name, vm->exits, vm->denials.total, vm->denials.used,
+				 vm->denials.unrecorded);
+	}
+}

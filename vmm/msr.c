@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/* MSR policy: an allow-list. Anything not listed is denied with #GP, as a CPU without that
+ * MSR would, and recorded. */
+#include <moat/exit.h>
+#include <moat/vm.h>
+
+/* EFER bits a guest may set itself; SVME and the rest stay Moat's (APM Vol. 2 3.1.7). */
+#define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
+/* PAT entries may only hold defined memory types (SDM Vol. 3 11.12.2). */
+#define PAT_ENTRY_VALID_MASK ((1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 6) | \
+			      (1u << 7))
+
+const u32 msr_passthrough[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+};
+const u32 msr_passthrough_count = ARRAY_SIZE(msr_passthrough);
+
+static bool pat_is_valid(u64 pat)
+{
+	for (u32 i = 0; i < 8; i++) {
+		u64 type = (pat >> (i * 8)) & 0xff;
+
+		if (type > 7 || !(PAT_ENTRY_VALID_MASK & (1u << type)))
+			return false;
+	}
+	return true;
+}
+
+bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
+{
+	const struct vendor_ops *ops = vcpu->vm->ops;
+
+	switch (index) {
+	case MSR_IA32_TSC:
+		*value = x86_rdtsc();
+		return true;
+	case MSR_IA32_PAT:
+		*value = ops->read_state(vcpu, VCPU_PAT);
+		return true;
+	case MSR_EFER:
+		*value = ops->read_state(vcpu, VCPU_EFER);
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
+{
+	const struct vendor_ops *ops = vcpu->vm->ops;
+
+	switch (index) {
+	case MSR_IA32_PAT:
+		if (!pat_is_valid(value))
+			return false;
+		ops->write_state(vcpu, VCPU_PAT, value);
+		return true;
+	case MSR_EFER: {
+		u64 current = ops->read_state(vcpu, VCPU_EFER);
+
+		/* LMA is the CPU's to set; a write may repeat it but not change it. */
+		if (value & ~(EFER_GUEST_WRITABLE | EFER_LMA) ||
+		    (value & EFER_LMA) != (current & EFER_LMA))
+			return false;
+		ops->write_state(vcpu, VCPU_EFER, value);
+		return true;
+	}
+	default:
+		return false;
+	}
+}

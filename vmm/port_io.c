@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/* Port I/O exits: dispatch to the guest's device table; ports no device claims are denied
+ * (reads see all ones, writes are dropped). */
+#include <moat/exit.h>
+#include <moat/vm.h>
+
+static u32 io_all_ones(u8 size)
+{
+	return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}
+
+static void io_store_result(struct vcpu *vcpu, u8 size, u32 value)
+{
+	u64 mask = io_all_ones(size);
+
+	/* IN writes AL/AX/EAX; a 32-bit write zero-extends into RAX (SDM Vol. 1 3.4.1.1). */
+	if (size == 4)
+		vcpu->regs.rax = value;
+	else
+		vcpu->regs.rax = (vcpu->regs.rax & ~mask) | (value & mask);
+}
+
+void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io)
+{
+	struct vm *vm = vcpu->vm;
+	const struct io_range *range = io_table_find(&vm->io, io->port);
+	u32 value = io->in ? 0 : (u32)vcpu->regs.rax & io_all_ones(io->size);
+
+	if (io->string) {
+		/* INS/OUTS are not emulated yet: denied like an unclaimed port. */
+		vm_record_denial(vm, io->in ? DENIAL_PORT_READ : DENIAL_PORT_WRITE, io->port, 0);
+		if (io->rep)
+			vcpu->regs.rcx = 0;
+		return;
+	}
+	if (!range) {
+		vm_record_denial(vm, io->in ? DENIAL_PORT_READ : DENIAL_PORT_WRITE, io->port,
+				 value);
+		if (io->in)
+			io_store_result(vcpu, io->size, io_all_ones(io->size));
+		return;
+	}
+	if (range->handler(vm, range->device, io->port - range->base, io->size, io->in,
+			   &value) == IO_STOP_GUEST)
+		return;
+	if (io->in)
+		io_store_result(vcpu, io->size, value);
+}
