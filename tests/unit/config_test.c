@@ -1,0 +1,752 @@
+// SPDX-License-Identifier: MIT
+/* Tests for vmm/config.c: blobs are built here with libfdt's sequential-write API so each
+ * test shows exactly the tree it feeds the parser, good or hostile. */
+#include "test_support.h"
+
+#include <libfdt.h>
+#include <moat/config.h>
+#include <moat/errno.h>
+
+#define TEST_BLOB_SIZE 65536
+#define TEST_GOOD_IMAGE "guests/hello.bin"
+
+static char test_blob[TEST_BLOB_SIZE] __attribute__((aligned(8)));
+static struct moat_config test_config;
+static char test_err[256];
+
+/* ---- tree building ---- */
+
+static void tree_begin(const char *compatible)
+{
+	assert_int_equal(fdt_create(test_blob, sizeof(test_blob)), 0);
+	assert_int_equal(fdt_finish_reservemap(test_blob), 0);
+	assert_int_equal(fdt_begin_node(test_blob, ""), 0);
+	if (compatible)
+		assert_int_equal(fdt_property_string(test_blob, "compatible", compatible), 0);
+}
+
+static void node_begin(const char *name)
+{
+	assert_int_equal(fdt_begin_node(test_blob, name), 0);
+}
+
+static void node_end(void)
+{
+	assert_int_equal(fdt_end_node(test_blob), 0);
+}
+
+static void tree_end(void)
+{
+	node_end();
+	assert_int_equal(fdt_finish(test_blob), 0);
+}
+
+static void prop_string(const char *name, const char *value)
+{
+	assert_int_equal(fdt_property_string(test_blob, name, value), 0);
+}
+
+static void prop_u32(const char *name, u32 value)
+{
+	assert_int_equal(fdt_property_u32(test_blob, name, value), 0);
+}
+
+static void prop_u64(const char *name, u64 value)
+{
+	assert_int_equal(fdt_property_u64(test_blob, name, value), 0);
+}
+
+/* Raw bytes: string lists ("a\0b\0", pass sizeof) and malformed values. */
+static void prop_raw(const char *name, const void *value, int len)
+{
+	assert_int_equal(fdt_property(test_blob, name, value, len), 0);
+}
+
+/* A guest with the three required properties; add more, then node_end(). */
+static void guest_begin(const char *name, u32 mib, const char *format)
+{
+	node_begin(name);
+	prop_u32("memory-mib", mib);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", format);
+}
+
+static void guest_good(const char *name)
+{
+	guest_begin(name, 16, "flat");
+	node_end();
+}
+
+static int parse(void)
+{
+	return config_parse(test_blob, fdt_totalsize(test_blob), &test_config, test_err,
+			    sizeof(test_err));
+}
+
+/* ---- a bad guest between two good ones ---- */
+
+typedef void (*guest_writer)(void);
+
+/* Builds / { guests { first {...}; NAME { writer() }; last {...}; }; }, parses it and checks
+ * that only NAME is rejected, with exactly the expected error. */
+static void check_bad_guest(const char *name, guest_writer writer, const char *expected)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_good("first");
+	node_begin(name);
+	writer();
+	node_end();
+	guest_good("last");
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_string_equal(test_err, "");
+	assert_int_equal(test_config.guest_count, 3);
+	assert_true(test_config.guests[0].valid);
+	assert_string_equal(test_config.guests[0].name, "first");
+	assert_true(test_config.guests[2].valid);
+	assert_string_equal(test_config.guests[2].name, "last");
+	assert_false(test_config.guests[1].valid);
+	assert_string_equal(test_config.guests[1].error, expected);
+}
+
+static void required(const char *format)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", format);
+}
+
+static void write_missing_memory(void)
+{
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "flat");
+}
+
+static void write_zero_memory(void)
+{
+	prop_u32("memory-mib", 0);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "flat");
+}
+
+static void write_huge_memory(void)
+{
+	prop_u32("memory-mib", 4096);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "flat");
+}
+
+static void write_short_memory(void)
+{
+	prop_raw("memory-mib", "\0\0\1", 3);
+}
+
+static void write_bad_format(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "pe");
+}
+
+static void write_missing_format(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("image", TEST_GOOD_IMAGE);
+}
+
+static void write_format_list(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_raw("format", "flat\0multiboot", sizeof("flat\0multiboot"));
+}
+
+static void write_missing_image(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+}
+
+static void write_load_address_multiboot(void)
+{
+	required("multiboot");
+	prop_u32("load-address", 0x100000);
+}
+
+static void write_entry_multiboot(void)
+{
+	required("multiboot");
+	prop_u32("entry", 0x100000);
+}
+
+static void write_modules_flat(void)
+{
+	required("flat");
+	prop_raw("modules", "a.bin", sizeof("a.bin"));
+}
+
+static void write_bad_device(void)
+{
+	required("flat");
+	prop_raw("devices", "uart\0vga", sizeof("uart\0vga"));
+}
+
+static void write_duplicate_device(void)
+{
+	required("flat");
+	prop_raw("devices", "uart\0test-exit\0uart", sizeof("uart\0test-exit\0uart"));
+}
+
+static void write_empty_device_entry(void)
+{
+	required("flat");
+	prop_raw("devices", "uart\0\0test-exit", sizeof("uart\0\0test-exit"));
+}
+
+static void write_unknown_property(void)
+{
+	required("flat");
+	prop_u32("memroy-mib", 64);
+}
+
+static void write_duplicate_property(void)
+{
+	required("flat");
+	prop_string("format", "flat");
+}
+
+static void write_child_node(void)
+{
+	required("flat");
+	node_begin("extra");
+	node_end();
+}
+
+static void write_unterminated_image(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+	prop_raw("image", "abc", 3);
+}
+
+static void write_long_cmdline(void)
+{
+	char cmdline[600 + 1];
+
+	memset(cmdline, 'a', sizeof(cmdline) - 1);
+	cmdline[sizeof(cmdline) - 1] = '\0';
+	required("flat");
+	prop_string("cmdline", cmdline);
+}
+
+static void write_long_image(void)
+{
+	char path[130 + 1];
+
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+	prop_string("image", path);
+}
+
+static void write_dotdot_image(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+	prop_string("image", "guests/../secret.bin");
+}
+
+static void write_absolute_image(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+	prop_string("image", "/guests/hello.bin");
+}
+
+static void write_backslash_image(void)
+{
+	prop_u32("memory-mib", 64);
+	prop_string("format", "flat");
+	prop_string("image", "guests\\hello.bin");
+}
+
+static void write_dotdot_module(void)
+{
+	required("multiboot");
+	prop_raw("modules", "ok.bin\0../x.bin", sizeof("ok.bin\0../x.bin"));
+}
+
+static void write_too_many_modules(void)
+{
+	static const char list[] = "m0\0m1\0m2\0m3\0m4\0m5\0m6\0m7\0m8";
+
+	required("multiboot");
+	prop_raw("modules", list, sizeof(list));
+}
+
+static void write_load_outside_ram(void)
+{
+	required("flat");
+	prop_u32("load-address", 0x5000000);
+}
+
+static void write_load_64bit_outside_ram(void)
+{
+	required("flat");
+	prop_u64("load-address", 0x100000000ULL);
+}
+
+static void write_entry_outside_ram(void)
+{
+	required("flat");
+	prop_u32("entry", 0x4000000);
+}
+
+static void write_default_load_outside_ram(void)
+{
+	prop_u32("memory-mib", 1);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "flat");
+}
+
+static void write_short_load_address(void)
+{
+	required("flat");
+	prop_raw("load-address", "\0\0\0\0\0\0", 6);
+}
+
+static void test_missing_memory(void **state)
+{
+	check_bad_guest("bad", write_missing_memory, "/guests/bad: property 'memory-mib': missing");
+}
+
+static void test_memory_limits(void **state)
+{
+	check_bad_guest("bad", write_zero_memory,
+			"/guests/bad: property 'memory-mib': 0 is below the minimum of 1");
+	check_bad_guest("bad", write_huge_memory,
+			"/guests/bad: property 'memory-mib': 4096 is above the maximum of 3072");
+	check_bad_guest("bad", write_short_memory,
+			"/guests/bad: property 'memory-mib': expected a 32-bit cell, "
+			"found 3 bytes");
+}
+
+static void test_format_and_image(void **state)
+{
+	check_bad_guest("bad", write_bad_format,
+			"/guests/bad: property 'format': unknown value \"pe\" "
+			"(expected flat or multiboot)");
+	check_bad_guest("bad", write_missing_format, "/guests/bad: property 'format': missing");
+	check_bad_guest("bad", write_format_list,
+			"/guests/bad: property 'format': expected one string, found a list");
+	check_bad_guest("bad", write_missing_image, "/guests/bad: property 'image': missing");
+}
+
+static void test_flat_only_properties(void **state)
+{
+	check_bad_guest("mb", write_load_address_multiboot,
+			"/guests/mb: property 'load-address': not allowed with format multiboot");
+	check_bad_guest("mb", write_entry_multiboot,
+			"/guests/mb: property 'entry': not allowed with format multiboot");
+	check_bad_guest("fl", write_modules_flat,
+			"/guests/fl: property 'modules': not allowed with format flat");
+}
+
+static void test_devices(void **state)
+{
+	check_bad_guest("bad", write_bad_device,
+			"/guests/bad: property 'devices': unknown device \"vga\" "
+			"(known: uart, test-exit)");
+	check_bad_guest("bad", write_duplicate_device,
+			"/guests/bad: property 'devices': duplicate device \"uart\"");
+	check_bad_guest("bad", write_empty_device_entry,
+			"/guests/bad: property 'devices': empty string in the list");
+}
+
+static void test_unknown_and_duplicate_property(void **state)
+{
+	check_bad_guest("typo", write_unknown_property,
+			"/guests/typo: property 'memroy-mib': unknown property (known: "
+			"memory-mib, image, format, load-address, entry, cmdline, modules, "
+			"devices)");
+	check_bad_guest("twice", write_duplicate_property,
+			"/guests/twice: property 'format': appears more than once");
+	check_bad_guest("kid", write_child_node, "/guests/kid: unexpected child node 'extra'");
+}
+
+static void test_bad_names(void **state)
+{
+	check_bad_guest("Bad", write_default_load_outside_ram,
+			"/guests/Bad: invalid character 'B' in name (allowed: a-z 0-9 _ -)");
+	check_bad_guest("bad@1", write_default_load_outside_ram,
+			"/guests/bad@1: unit addresses (@) are not allowed in guest names");
+	check_bad_guest("a-very-long-guest-name-of-39-characters", write_missing_memory,
+			"/guests/a-very-long-guest-name-of-39-ch: name is 39 characters long "
+			"(max 31)");
+	assert_string_equal(test_config.guests[1].name, "a-very-long-guest-name-of-39-ch");
+	/* A name is checked before anything else, so the bad memory is not what is reported. */
+	check_bad_guest("first", write_missing_memory,
+			"/guests/first: duplicate guest name (an earlier guest is also called "
+			"'first')");
+}
+
+static void test_strings_and_paths(void **state)
+{
+	check_bad_guest("bad", write_unterminated_image,
+			"/guests/bad: property 'image': not a NUL-terminated string");
+	check_bad_guest("bad", write_long_cmdline,
+			"/guests/bad: property 'cmdline': 600 bytes long (max 511)");
+	check_bad_guest("bad", write_long_image,
+			"/guests/bad: property 'image': path is 130 bytes long (max 127)");
+	check_bad_guest("bad", write_dotdot_image,
+			"/guests/bad: property 'image': path must be relative and must not "
+			"contain \"..\"");
+	check_bad_guest("bad", write_absolute_image,
+			"/guests/bad: property 'image': path must be relative and must not "
+			"contain \"..\"");
+	check_bad_guest("bad", write_backslash_image,
+			"/guests/bad: property 'image': path must use '/' as separator, "
+			"found '\\'");
+	check_bad_guest("bad", write_dotdot_module,
+			"/guests/bad: property 'modules': module 2: path must be relative and "
+			"must not contain \"..\"");
+	check_bad_guest("bad", write_too_many_modules,
+			"/guests/bad: property 'modules': more than 8 modules");
+}
+
+static void test_addresses(void **state)
+{
+	check_bad_guest("bad", write_load_outside_ram,
+			"/guests/bad: property 'load-address': 0x5000000 is outside guest RAM "
+			"(64 MiB)");
+	check_bad_guest("bad", write_load_64bit_outside_ram,
+			"/guests/bad: property 'load-address': 0x100000000 is outside guest RAM "
+			"(64 MiB)");
+	check_bad_guest("bad", write_entry_outside_ram,
+			"/guests/bad: property 'entry': 0x4000000 is outside guest RAM (64 MiB)");
+	check_bad_guest("tiny", write_default_load_outside_ram,
+			"/guests/tiny: property 'load-address': 0x100000 (the default) is "
+			"outside guest RAM (1 MiB)");
+	check_bad_guest("bad", write_short_load_address,
+			"/guests/bad: property 'load-address': expected 1 or 2 cells (a 32-bit "
+			"or 64-bit address), found 6 bytes");
+}
+
+/* ---- good trees ---- */
+
+static void test_good_two_guests(void **state)
+{
+	const struct guest_config *hello, *kernel;
+
+	tree_begin("moat,config-v1");
+	node_begin("moat");
+	prop_string("log-level", "debug");
+	node_end();
+	node_begin("guests");
+	guest_begin("hello", 64, "flat");
+	prop_u64("load-address", 0x200000);
+	prop_u32("entry", 0x200010);
+	prop_string("cmdline", "console=ttyS0");
+	prop_raw("devices", "uart\0test-exit", sizeof("uart\0test-exit"));
+	node_end();
+	guest_begin("kernel_2", 3072, "multiboot");
+	prop_string("cmdline", "");
+	prop_raw("modules", "mods/a.bin\0b.bin", sizeof("mods/a.bin\0b.bin"));
+	prop_raw("devices", "test-exit", sizeof("test-exit"));
+	node_end();
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_string_equal(test_err, "");
+	assert_int_equal(test_config.log_level, LOG_DEBUG);
+	assert_int_equal(test_config.guest_count, 2);
+
+	hello = &test_config.guests[0];
+	assert_true(hello->valid);
+	assert_string_equal(hello->error, "");
+	assert_string_equal(hello->name, "hello");
+	assert_int_equal(hello->memory_size, 64ULL << 20);
+	assert_string_equal(hello->image, TEST_GOOD_IMAGE);
+	assert_int_equal(hello->format, IMAGE_FORMAT_FLAT);
+	assert_int_equal(hello->load_address, 0x200000);
+	assert_int_equal(hello->entry, 0x200010);
+	assert_string_equal(hello->cmdline, "console=ttyS0");
+	assert_int_equal(hello->module_count, 0);
+	assert_int_equal(hello->devices, GUEST_DEVICE_UART | GUEST_DEVICE_TEST_EXIT);
+
+	kernel = &test_config.guests[1];
+	assert_true(kernel->valid);
+	assert_string_equal(kernel->name, "kernel_2");
+	assert_int_equal(kernel->memory_size, 3072ULL << 20);
+	assert_int_equal(kernel->format, IMAGE_FORMAT_MULTIBOOT);
+	assert_int_equal(kernel->load_address, 0);
+	assert_int_equal(kernel->entry, 0);
+	assert_string_equal(kernel->cmdline, "");
+	assert_int_equal(kernel->module_count, 2);
+	assert_string_equal(kernel->modules[0], "mods/a.bin");
+	assert_string_equal(kernel->modules[1], "b.bin");
+	assert_int_equal(kernel->devices, GUEST_DEVICE_TEST_EXIT);
+}
+
+static void test_defaults(void **state)
+{
+	const struct guest_config *guest = &test_config.guests[0];
+
+	tree_begin("moat,config-v1");
+	assert_int_equal(fdt_property_u32(test_blob, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(test_blob, "#size-cells", 2), 0);
+	node_begin("guests");
+	guest_good("plain");
+	node_end();
+	node_begin("chosen"); /* other nodes under / are not Moat's business */
+	prop_string("whatever", "x");
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_int_equal(test_config.log_level, LOG_INFO);
+	assert_int_equal(test_config.guest_count, 1);
+	assert_true(guest->valid);
+	assert_int_equal(guest->memory_size, 16ULL << 20);
+	assert_int_equal(guest->load_address, 0x100000);
+	assert_int_equal(guest->entry, 0x100000);
+	assert_string_equal(guest->cmdline, "");
+	assert_int_equal(guest->module_count, 0);
+	assert_int_equal(guest->devices, 0);
+}
+
+static void test_entry_defaults_to_load_address(void **state)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_begin("low", 4, "flat");
+	prop_u32("load-address", 0x7c00);
+	node_end();
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_true(test_config.guests[0].valid);
+	assert_int_equal(test_config.guests[0].load_address, 0x7c00);
+	assert_int_equal(test_config.guests[0].entry, 0x7c00);
+}
+
+static void test_too_many_guests(void **state)
+{
+	char name[16];
+
+	test_log_capture();
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		guest_good(name);
+	}
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_int_equal(test_config.guest_count, CONFIG_MAX_GUESTS);
+	for (int i = 0; i < CONFIG_MAX_GUESTS; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		assert_true(test_config.guests[i].valid);
+		assert_string_equal(test_config.guests[i].name, name);
+	}
+	assert_log_contains("moat: error: config: /guests/g8: too many guests (max 8)\n");
+	assert_log_contains("moat: error: config: /guests/g9: too many guests (max 8)\n");
+	assert_null(strstr(test_log_text(), "/guests/g7"));
+}
+
+static void test_format_name(void **state)
+{
+	assert_string_equal(config_format_name(IMAGE_FORMAT_FLAT), "flat");
+	assert_string_equal(config_format_name(IMAGE_FORMAT_MULTIBOOT), "multiboot");
+}
+
+/* ---- whole-tree errors ---- */
+
+static void build_one_guest_tree(void)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_good("one");
+	node_end();
+	tree_end();
+}
+
+static void assert_tree_error(int rc, const char *expected)
+{
+	assert_int_equal(rc, -MOAT_EINVAL);
+	assert_string_equal(test_err, expected);
+	assert_int_equal(test_config.guest_count, 0);
+}
+
+static void test_garbage(void **state)
+{
+	static const char garbage[64] __attribute__((aligned(8))) = "this is not a device tree";
+
+	assert_tree_error(config_parse(garbage, sizeof(garbage), &test_config, test_err,
+				       sizeof(test_err)),
+			  "moat.dtb: not a device tree (FDT_ERR_BADMAGIC)");
+	assert_tree_error(config_parse(garbage, 10, &test_config, test_err, sizeof(test_err)),
+			  "moat.dtb: too small to be a device tree (10 bytes)");
+	assert_tree_error(config_parse(NULL, 0, &test_config, test_err, sizeof(test_err)),
+			  "moat.dtb: too small to be a device tree (0 bytes)");
+}
+
+static void test_truncated(void **state)
+{
+	char expected[128];
+	u32 total;
+
+	build_one_guest_tree();
+	total = fdt_totalsize(test_blob);
+	snprintf(expected, sizeof(expected),
+		 "moat.dtb: truncated: the header says %u bytes, only %u present", total,
+		 total - 1);
+	assert_tree_error(config_parse(test_blob, total - 1, &test_config, test_err,
+				       sizeof(test_err)),
+			  expected);
+
+	/* A header claiming more than the buffer holds. */
+	fdt_set_totalsize(test_blob, TEST_BLOB_SIZE + 8);
+	snprintf(expected, sizeof(expected),
+		 "moat.dtb: truncated: the header says %u bytes, only %u present",
+		 TEST_BLOB_SIZE + 8, TEST_BLOB_SIZE);
+	assert_tree_error(config_parse(test_blob, TEST_BLOB_SIZE, &test_config, test_err,
+				       sizeof(test_err)),
+			  expected);
+}
+
+static void test_damaged_structure(void **state)
+{
+	fdt32_t *end;
+
+	build_one_guest_tree();
+	/* The last tag of the structure block is FDT_END; make it something else. */
+	end = (fdt32_t *)(test_blob + fdt_off_dt_struct(test_blob) +
+			  fdt_size_dt_struct(test_blob) - sizeof(fdt32_t));
+	assert_int_equal(fdt32_to_cpu(*end), FDT_END);
+	*end = cpu_to_fdt32(FDT_BEGIN_NODE);
+	assert_int_equal(parse(), -MOAT_EINVAL);
+	assert_non_null(strstr(test_err, "moat.dtb: damaged device tree (FDT_ERR_"));
+}
+
+static void test_compatible(void **state)
+{
+	tree_begin("foo");
+	node_begin("guests");
+	guest_good("one");
+	node_end();
+	tree_end();
+	assert_tree_error(parse(),
+			  "/: property 'compatible': expected \"moat,config-v1\", found \"foo\"");
+
+	tree_begin(NULL);
+	node_begin("guests");
+	node_end();
+	tree_end();
+	assert_tree_error(parse(), "/: property 'compatible': missing");
+
+	tree_begin(NULL);
+	prop_raw("compatible", "moat,config-v1", 14);
+	tree_end();
+	assert_tree_error(parse(), "/: property 'compatible': not a NUL-terminated string");
+}
+
+static void test_missing_guests(void **state)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests@0");
+	node_end();
+	tree_end();
+	assert_tree_error(parse(), "/guests: missing (the node listing the guests)");
+}
+
+static void test_moat_node(void **state)
+{
+	tree_begin("moat,config-v1");
+	node_begin("moat");
+	prop_string("log-level", "loud");
+	node_end();
+	node_begin("guests");
+	guest_good("one");
+	node_end();
+	tree_end();
+	assert_tree_error(parse(), "/moat: property 'log-level': unknown value \"loud\" "
+				   "(expected error, warn, info or debug)");
+
+	tree_begin("moat,config-v1");
+	node_begin("moat");
+	prop_string("log-levle", "info");
+	node_end();
+	node_begin("guests");
+	node_end();
+	tree_end();
+	assert_tree_error(parse(), "/moat: property 'log-levle': unknown property (known: "
+				   "log-level)");
+}
+
+/* Random damage to a good blob must give an error or a parse, never a bad read (ASan). */
+static void test_mutations_never_crash(void **state)
+{
+	static char good[TEST_BLOB_SIZE] __attribute__((aligned(8)));
+	u32 seed = 12345, total;
+
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_begin("m", 8, "multiboot");
+	prop_raw("modules", "a\0b", sizeof("a\0b"));
+	prop_raw("devices", "uart", sizeof("uart"));
+	node_end();
+	guest_good("f");
+	node_end();
+	tree_end();
+	total = fdt_totalsize(test_blob);
+	memcpy(good, test_blob, total);
+	for (int round = 0; round < 20000; round++) {
+		memcpy(test_blob, good, total);
+		for (int flips = 0; flips < 1 + round % 4; flips++) {
+			seed = seed * 1103515245u + 12345u;
+			test_blob[(seed >> 8) % total] ^= (char)(1u << ((seed >> 4) % 8));
+		}
+		seed = seed * 1103515245u + 12345u;
+		config_parse(test_blob, total - (seed >> 16) % 8, &test_config, test_err,
+			     sizeof(test_err));
+		assert_true(test_config.guest_count <= CONFIG_MAX_GUESTS);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_two_guests),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_entry_defaults_to_load_address),
+		cmocka_unit_test(test_too_many_guests),
+		cmocka_unit_test(test_format_name),
+		cmocka_unit_test(test_missing_memory),
+		cmocka_unit_test(test_memory_limits),
+		cmocka_unit_test(test_format_and_image),
+		cmocka_unit_test(test_flat_only_properties),
+		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_unknown_and_duplicate_property),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_strings_and_paths),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_damaged_structure),
+		cmocka_unit_test(test_compatible),
+		cmocka_unit_test(test_missing_guests),
+		cmocka_unit_test(test_moat_node),
+		cmocka_unit_test(test_mutations_never_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

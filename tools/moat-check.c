@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/* moat-check FILE.dtb: runs Moat's own configuration parser (vmm/config.c) on the host and
+ * prints what Moat would make of each guest, so a configuration is checked before a boot. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <moat/config.h>
+#include <moat/log.h>
+
+#define CHECK_EXIT_OK 0
+#define CHECK_EXIT_INVALID 1 /* the tree or at least one guest is rejected */
+#define CHECK_EXIT_USAGE 2   /* bad arguments or the file cannot be read */
+
+/* A configuration is a few KiB; anything this large is not one. */
+#define CHECK_MAX_FILE_SIZE (16u << 20)
+#define CHECK_ERROR_PREFIX "moat: error: "
+
+static const struct {
+	u32 bit;
+	const char *name;
+} check_devices[] = {
+	{ GUEST_DEVICE_UART, "uart" },
+	{ GUEST_DEVICE_TEST_EXIT, "test-exit" },
+};
+
+static unsigned int check_logged_errors;
+
+/* The parser logs what it cannot record in a guest slot (guests beyond the maximum). */
+static void check_log_sink(const char *text, size_t len)
+{
+	fwrite(text, 1, len, stdout);
+	if (len >= strlen(CHECK_ERROR_PREFIX) &&
+	    memcmp(text, CHECK_ERROR_PREFIX, strlen(CHECK_ERROR_PREFIX)) == 0)
+		check_logged_errors++;
+}
+
+/* Reads the whole file into a malloc'd buffer (malloc's alignment satisfies libfdt's). */
+static void *check_read_file(const char *path, size_t *size)
+{
+	FILE *file = fopen(path, "rb");
+	char *buf;
+	size_t len;
+
+	if (!file) {
+		perror(path);
+		return NULL;
+	}
+	buf = malloc(CHECK_MAX_FILE_SIZE + 1);
+	if (!buf) {
+		fprintf(stderr, "moat-check: out of memory\n");
+		fclose(file);
+		return NULL;
+	}
+	len = fread(buf, 1, CHECK_MAX_FILE_SIZE + 1, file);
+	if (ferror(file) || len > CHECK_MAX_FILE_SIZE) {
+		fprintf(stderr, "%s: %s\n", path,
+			ferror(file) ? "read error" : "larger than 16 MiB, not a configuration");
+		free(buf);
+		fclose(file);
+		return NULL;
+	}
+	fclose(file);
+	*size = len;
+	return buf;
+}
+
+static void check_print_guest(const struct guest_config *guest)
+{
+	const char *sep = ", devices ";
+
+	if (!guest->valid) {
+		printf("guest '%s': error: %s\n", guest->name, guest->error);
+		return;
+	}
+	printf("guest '%s': ok: %llu MiB, %s %s", guest->name,
+	       (unsigned long long)(guest->memory_size >> 20), config_format_name(guest->format),
+	       guest->image);
+	if (guest->format == IMAGE_FORMAT_FLAT) {
+		printf(" at 0x%llx", (unsigned long long)guest->load_address);
+		if (guest->entry != guest->load_address)
+			printf(", entry 0x%llx", (unsigned long long)guest->entry);
+	}
+	if (guest->module_count)
+		printf(", %u module%s", guest->module_count, guest->module_count == 1 ? "" : "s");
+	for (size_t i = 0; i < sizeof(check_devices) / sizeof(check_devices[0]); i++) {
+		if (guest->devices & check_devices[i].bit) {
+			printf("%s%s", sep, check_devices[i].name);
+			sep = " ";
+		}
+	}
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct moat_config config;
+	char err[CONFIG_ERROR_MAX];
+	bool all_valid = true;
+	size_t size = 0;
+	void *dtb;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: moat-check FILE.dtb\n"
+				"Checks a Moat configuration (see docs/config.md); exits 0 when "
+				"every guest is valid.\n");
+		return CHECK_EXIT_USAGE;
+	}
+	dtb = check_read_file(argv[1], &size);
+	if (!dtb)
+		return CHECK_EXIT_USAGE;
+
+	log_set_sink(check_log_sink);
+	log_set_level(LOG_DEBUG);
+	rc = config_parse(dtb, size, &config, err, sizeof(err));
+	free(dtb);
+	if (rc < 0) {
+		printf("%s: error: %s\n", argv[1], err);
+		return CHECK_EXIT_INVALID;
+	}
+	for (u32 i = 0; i < config.guest_count; i++) {
+		check_print_guest(&config.guests[i]);
+		all_valid &= config.guests[i].valid;
+	}
+	if (config.guest_count == 0) {
+		printf("%s: error: /guests has no guests\n", argv[1]);
+		return CHECK_EXIT_INVALID;
+	}
+	return all_valid && !check_logged_errors ? CHECK_EXIT_OK : CHECK_EXIT_INVALID;
+}
