@@ -52,15 +52,10 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	struct svm_vcpu *svm = svm_of(vcpu);
 	const struct vmcb_control *c = &svm->vmcb->control;
 	u64 code = c->exit_code;
-	const char *forbidden = svm_forbidden_name(code);
+	const char *forbidden;
 
-	memset(exit, 0, sizeof(*exit));
+	/* Only the fields of the exit's kind are set: this is the hot path of every exit. */
 	exit->vendor_reason = code;
-	if (forbidden) {
-		exit->kind = VM_EXIT_FORBIDDEN;
-		exit->info.what = forbidden;
-		return;
-	}
 	switch (code) {
 	case SVM_EXIT_CPUID:
 		exit->kind = VM_EXIT_CPUID;
@@ -95,6 +90,13 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
 	default:
+		forbidden = svm_forbidden_name(code);
+		if (forbidden) {
+			exit->kind = VM_EXIT_FORBIDDEN;
+			exit->info.what = forbidden;
+			exit->info.detail = code;
+			return;
+		}
 		if ((u32)code == SVM_EXIT_INVALID_LOW32) {
 			exit->kind = VM_EXIT_INVALID_STATE;
 			exit->info.what = "VMRUN refused the VMCB (VMEXIT_INVALID)";
@@ -146,30 +148,29 @@ static bool is_legacy_prefix(u8 byte)
 	}
 }
 
-/* Reads the bytes at CS:RIP while the guest runs with paging off (the only case decoded
- * here; with paging on the prefix-free length is used). */
-static u32 svm_fetch_code(struct vcpu *vcpu, u8 *buf)
+/* Finds the bytes at CS:RIP while the guest runs with paging off (the only case decoded
+ * here; with paging on the prefix-free length is used). Returns how many are readable. */
+static u32 svm_fetch_code(struct vcpu *vcpu, const u8 **bytes)
 {
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
 	u64 linear = (u32)(s->cs.base + vcpu->regs.rip);
-	const u8 *code;
+	const struct gpa_region *region;
+	u64 available;
 
 	if (s->cr0 & CR0_PG)
 		return 0;
-	for (u32 len = X86_MAX_INSTRUCTION; len; len--) {
-		code = guest_memory_translate(&vcpu->vm->memory, linear, len, PT_EXEC);
-		if (code) {
-			memcpy(buf, code, len);
-			return len;
-		}
-	}
-	return 0;
+	region = guest_memory_find(&vcpu->vm->memory, linear);
+	if (!region)
+		return 0;
+	available = MIN(region->size - (linear - region->base), X86_MAX_INSTRUCTION);
+	*bytes = guest_memory_translate(&vcpu->vm->memory, linear, available, PT_EXEC);
+	return *bytes ? (u32)available : 0;
 }
 
 static u32 svm_instruction_length(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	u8 bytes[X86_MAX_INSTRUCTION];
-	u32 opcode_len, fetched = svm_fetch_code(vcpu, bytes), i = 0;
+	const u8 *bytes = NULL;
+	u32 opcode_len, fetched = svm_fetch_code(vcpu, &bytes), i = 0;
 	const u8 *opcode = svm_expected_opcode(exit, &opcode_len);
 	bool long_mode = svm_of(vcpu)->vmcb->save.efer & EFER_LMA;
 
