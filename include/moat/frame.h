@@ -26,10 +26,12 @@ struct frame_allocator {
 
 void frame_init(struct frame_allocator *fa);
 /* Adds [base, base + size) to the free memory; partial pages at either end are dropped.
- * Returns -MOAT_EEXIST if it overlaps memory already added, -MOAT_ENOSPC if the range
- * table is full. */
+ * Returns -MOAT_EEXIST if it overlaps memory that is free (memory already handed out is
+ * not tracked, so the caller must not add it twice), -MOAT_ENOSPC if the range table is
+ * full. */
 int frame_add_range(struct frame_allocator *fa, hpa_t base, u64 size);
-/* Removes [base, base + size) from the free memory (used for memory Moat keeps for itself). */
+/* Removes [base, base + size) from the free memory (used for memory Moat keeps for itself);
+ * the pages come off total_pages as well as free_pages. */
 void frame_reserve_range(struct frame_allocator *fa, hpa_t base, u64 size);
 /* Allocates pages contiguous frames aligned to align bytes (a power of two >= PAGE_SIZE)
  * and zeroes them. Returns 0 when no free range can satisfy the request. */
