@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+# The test guests: freestanding 32-bit kernels built into $(BUILD)/guests/. Included by the top
+# Makefile; also works alone: `make -f tests/guests/guests.mk guests`.
+
+BUILD ?= build
+Q ?= @
+
+GUEST_SRC := tests/guests
+GUEST_OUT := $(BUILD)/guests
+# Objects stay outside $(GUEST_OUT): that folder is copied whole to the boot volume.
+GUEST_OBJ := $(BUILD)/guest-obj
+
+GUEST_CC := gcc
+GUEST_CFLAGS := -std=gnu11 -m32 -march=i686 -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-builtin -nostdlib -mgeneral-regs-only -O2 \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wshadow \
+	-Iinclude -I$(GUEST_SRC)/lib
+# .incbin in mbinfo_module.S finds module.txt through the assembler's include path.
+GUEST_ASFLAGS := -m32 -march=i686 -fno-pic -fno-pie -Wa,-I,$(GUEST_SRC)
+GUEST_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments
+
+GUEST_LIB_OBJS := $(addprefix $(GUEST_OBJ)/lib/,entry.o trap_stubs.o runtime.o trap.o \
+	console.o string.o check.o hypercall.o)
+GUEST_FLAT := hello probe oob forbidden demo bench
+GUEST_MULTIBOOT := mbinfo
+GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
+	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt
+
+.PHONY: guests
+guests: $(GUEST_OUTPUTS)
+
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+$(GUEST_OBJ)/%.o: $(GUEST_SRC)/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OBJ)/mbinfo_module.o: $(GUEST_SRC)/module.txt
+
+# Flat guests: ELF for symbols and disassembly, then the raw image Moat loads.
+$(GUEST_OBJ)/%.elf: $(GUEST_OBJ)/%.o $(GUEST_LIB_OBJS) $(GUEST_SRC)/flat.ld
+	$(Q)ld $(GUEST_LDFLAGS) -T $(GUEST_SRC)/flat.ld -o $@ $< $(GUEST_LIB_OBJS)
+$(GUEST_OUT)/%.bin: $(GUEST_OBJ)/%.elf
+	@mkdir -p $(dir $@)
+	$(Q)objcopy -O binary $< $@
+	@echo "  built $@"
+
+GUEST_MBINFO_OBJS := $(GUEST_OBJ)/lib/multiboot_header.o $(GUEST_OBJ)/mbinfo.o \
+	$(GUEST_OBJ)/mbinfo_module.o $(GUEST_LIB_OBJS)
+$(GUEST_OUT)/mbinfo.elf: $(GUEST_MBINFO_OBJS) $(GUEST_SRC)/multiboot.ld
+	@mkdir -p $(dir $@)
+	$(Q)ld $(GUEST_LDFLAGS) -T $(GUEST_SRC)/multiboot.ld -o $@ $(GUEST_MBINFO_OBJS)
+	@echo "  built $@"
+
+$(GUEST_OUT)/module.txt: $(GUEST_SRC)/module.txt
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# Keep the objects and ELF files of the pattern chains for disassembly and rebuilds.
+.PRECIOUS: $(GUEST_OBJ)/%.o $(GUEST_OBJ)/%.elf
+
+-include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d)

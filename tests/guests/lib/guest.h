@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* The test-guest runtime: CPU instruction wrappers, UART console, fault probes, checks and
+ * the test-exit port, shared by every guest in tests/guests/ (32-bit, freestanding). */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdarg.h>
+#include <moat/types.h>
+
+/* Exit codes written to the test-exit port (docs/guest-interface.md, "Devices"). */
+#define GUEST_EXIT_PASS 0x600du
+#define GUEST_EXIT_CHECK_BASE 0xbad000u     /* + the number of the failed check */
+#define GUEST_EXIT_EXCEPTION_BASE 0xbadf00u /* + the vector of an unexpected exception */
+
+#define FLAT_ENTRY_MAGIC 0x4d4f4154u /* "MOAT" in EAX at a flat image's entry */
+
+/* Ports: 16550A UART at COM1 and QEMU's isa-debug-exit compatible test-exit port. */
+#define UART_PORT_BASE 0x3f8
+#define UART_PORT_DATA (UART_PORT_BASE + 0)    /* RBR (read) / THR (write) */
+#define UART_PORT_LSR (UART_PORT_BASE + 5)     /* line status register */
+#define UART_PORT_SCRATCH (UART_PORT_BASE + 7) /* SCR */
+#define UART_LSR_DATA_READY 0x01               /* LSR bit 0: a byte waits in RBR */
+#define UART_LSR_THR_EMPTY 0x20                /* LSR bit 5: THR can take a byte */
+#define TEST_EXIT_PORT 0xf4
+
+/* Exception vectors (Intel SDM Vol. 3A, 6.15; AMD APM Vol. 2, 8.2). */
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+#define VECTOR_PF 14
+#define TRAP_NO_FAULT (-1)
+
+/* Every guest defines its name; it prefixes check and exception lines. */
+extern const char guest_name[];
+
+/* The guest's own code, called by the runtime with the entry EAX and EBX. */
+void guest_main(u32 entry_eax, u32 entry_ebx);
+
+/* ---- instruction wrappers ---- */
+struct cpuid_regs {
+	u32 eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpu_cpuid(u32 leaf, u32 subleaf)
+{
+	struct cpuid_regs r;
+
+	asm volatile("cpuid"
+		     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+		     : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+static inline u64 cpu_rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void cpu_wrmsr(u32 msr, u64 value)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((u32)value), "d"((u32)(value >> 32)) : "memory");
+}
+
+/* LFENCE keeps RDTSC from executing early or late (Intel SDM Vol. 2B, RDTSC). */
+static inline u64 cpu_rdtsc_fenced(void)
+{
+	u32 lo, hi;
+
+	asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((u64)hi << 32) | lo;
+}
+
+static inline u8 port_inb(u16 port)
+{
+	u8 v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline u16 port_inw(u16 port)
+{
+	u16 v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline u32 port_inl(u16 port)
+{
+	u32 v;
+
+	asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void port_outb(u16 port, u8 v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void port_outl(u16 port, u32 v)
+{
+	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+/* ---- console.c: UART output and input by polling, a tiny printf ---- */
+void console_putc(char c);
+void console_puts(const char *s);
+/* %s %c %d %u %x, %llu %llx for u64, '0' and a width for numbers, %% */
+void console_vprintf(const char *fmt, va_list ap);
+void console_printf(const char *fmt, ...) __printf(1, 2);
+bool console_poll_char(char *c);
+
+/* ---- string.c: what the compiler may call even with -fno-builtin ---- */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+const char *string_find(const char *haystack, const char *needle);
+
+/* ---- trap.c: IDT and fault probes ---- */
+void trap_init(void);
+/* The probes run one instruction with #UD/#GP/#PF recorded instead of fatal; each returns
+ * the vector it raised or TRAP_NO_FAULT. */
+int trap_probe_rdmsr(u32 msr, u64 *value);
+int trap_probe_wrmsr(u32 msr, u64 value);
+int trap_probe_inb(u16 port, u8 *value);
+int trap_probe_inw(u16 port, u16 *value);
+int trap_probe_inl(u16 port, u32 *value);
+int trap_probe_outb(u16 port, u8 value);
+
+/* ---- check.c: checks, results, the test-exit port ---- */
+void __noreturn test_exit(u32 code);
+void check_ok(const char *what);
+void __noreturn check_fail(u32 number, const char *what, const char *fmt, ...) __printf(3, 4);
+void check_true(u32 number, const char *what, bool condition);
+void check_eq(u32 number, const char *what, u64 got, u64 want);    /* prints hex */
+void check_eq_dec(u32 number, const char *what, u32 got, u32 want); /* prints decimal */
+void check_str(u32 number, const char *what, const char *got, const char *want);
+void check_no_fault(u32 number, const char *what, int vector);
+
+/* ---- hypercall.c ---- */
+#define HYPERCALL_VERSION 0
+u32 hypercall(u32 number);
+bool hypercall_vendor_is_amd(void);
+
+#endif
