@@ -78,6 +78,7 @@ $(BUILD)/configs/%.dtb: configs/%.dts
 	$(Q)dtc -q -I dts -O dtb -o $@ $<
 
 include tests/guests/guests.mk
+include tests/fuzz/fuzz.mk
 
 # ---- user-facing targets ----
 image: deps all
@@ -94,6 +95,9 @@ boot-test: all
 	$(Q)scripts/run-tests.sh boot
 bench: deps all
 	$(Q)scripts/bench.sh
+
+fuzz: deps
+	$(Q)scripts/fuzz.sh smoke
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	gcc make binutils gnu-efi libfdt-dev device-tree-compiler libcmocka-dev
 	qemu-system-x86 ovmf mtools dosfstools
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev xxd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -508,6 +508,8 @@ static void config_parse_guest(struct config_parser *parser, int node, u32 index
 
 /* ---- the tree ---- */
 
+#define CONFIG_FDT_VERSION 17
+
 static int config_check_blob(const void *dtb, u64 dtb_size, char *err, size_t err_size)
 {
 	int rc;
@@ -528,6 +530,14 @@ static int config_check_blob(const void *dtb, u64 dtb_size, char *err, size_t er
 		format(err, err_size,
 		       CONFIG_FILE_NAME ": truncated: the header says %u bytes, only %lu present",
 		       fdt_totalsize(dtb), dtb_size);
+		return -MOAT_EINVAL;
+	}
+	/* Debian's libfdt 1.6.1 dereferences NULL in fdt_check_full for versions before 17
+	 * (found by tests/fuzz/fuzz_config); dtc writes 17, so older ones are refused. */
+	if (fdt_version(dtb) < CONFIG_FDT_VERSION) {
+		format(err, err_size,
+		       CONFIG_FILE_NAME ": device tree version %u is too old (need %u)",
+		       fdt_version(dtb), CONFIG_FDT_VERSION);
 		return -MOAT_EINVAL;
 	}
 	/* Walks every tag once so that later lookups meet only well-formed structure. */
