@@ -24,6 +24,8 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -T linker.ld -shared -Bsymbolic -L$(EFI_L
 
 # Code shared by the image and the host tests: plain C, no vendor headers in vmm/ mm/ devices/.
 GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/strlcpy.c
+# Vendor code that is pure computation, unit-tested on the host too.
+HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c
 IMAGE_SRCS := $(GENERIC_SRCS) $(wildcard boot/*.c arch/x86/*.c arch/x86/svm/*.c \
 	arch/x86/vmx/*.c) lib/string.c
 IMAGE_ASM := $(wildcard arch/x86/*.S arch/x86/svm/*.S arch/x86/vmx/*.S)
@@ -32,7 +34,7 @@ IMAGE_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(IMAGE_SRCS)) \
 
 HOST_CFLAGS := $(COMMON_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-DMOAT_HOST
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(GENERIC_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(GENERIC_SRCS) $(HOST_VENDOR_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*_test.c))
 
 CONFIGS := $(patsubst configs/%.dts,$(BUILD)/configs/%.dtb,$(wildcard configs/*.dts))

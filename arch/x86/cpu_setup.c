@@ -118,6 +118,18 @@ int arch_cpu_init(struct frame_allocator *frames, u64 phys_top)
 	return paging_load(frames, phys_top);
 }
 
+void arch_host_descriptors(struct host_descriptors *out)
+{
+	*out = (struct host_descriptors){
+		.gdt_base = (u64)(uintptr_t)gdt,
+		.idt_base = (u64)(uintptr_t)idt,
+		.tr_base = (u64)(uintptr_t)&tss,
+		.code_selector = GDT_SELECTOR_CODE64,
+		.data_selector = GDT_SELECTOR_DATA,
+		.tr_selector = GDT_SELECTOR_TSS,
+	};
+}
+
 void arch_mask_legacy_interrupts(void)
 {
 	x86_outb(PIC1_DATA, PIC_MASK_ALL);

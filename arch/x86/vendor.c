@@ -6,6 +6,7 @@
 #include <moat/x86.h>
 
 #include "svm/svm.h"
+#include "vmx/vmx.h"
 
 #define CPUID_FEATURES 1
 #define CPUID1_ECX_VMX BIT(5)
@@ -14,10 +15,10 @@ const struct vendor_ops *vendor_select(void)
 {
 	if (svm_probe())
 		return &svm_ops;
-	if (x86_cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_VMX) {
-		log_error("this CPU has Intel VT-x; this build of Moat supports AMD SVM only");
-		return NULL;
-	}
+	if (vmx_probe())
+		return &vmx_ops;
+	if (x86_cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_VMX)
+		return NULL; /* vmx_probe said what is missing */
 	log_error("this CPU offers neither AMD SVM nor Intel VT-x (or the firmware hid it)");
 	return NULL;
 }

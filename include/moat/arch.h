@@ -20,6 +20,12 @@ int arch_cpu_init(struct frame_allocator *frames, u64 phys_top);
 /* Points FS base at a readable block holding a stack-protector canary slot (%fs:0x28), which
  * Debian's libfdt.a reads; called first thing, while the firmware still runs. */
 void arch_set_fs_canary_block(void);
+/* Moat's own descriptor tables, for the host-state area of a VMCS. */
+struct host_descriptors {
+	u64 gdt_base, idt_base, tr_base;
+	u16 code_selector, data_selector, tr_selector;
+};
+void arch_host_descriptors(struct host_descriptors *out);
 /* Masks the legacy PICs: Moat runs with interrupts off and guests see none yet. */
 void arch_mask_legacy_interrupts(void);
 

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+/* Intel VMX: detection, VMXON, and a vCPU's VMCS life cycle (SDM Vol. 3 chapters 24-29).
+ * Exit translation lives in vmx_exit.c, VMCS contents in vmx_vmcs.c. */
+#include <moat/errno.h>
+#include <moat/log.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#include "vmx.h"
+
+#define CPUID_FEATURES 1
+#define CPUID1_ECX_VMX BIT(5)
+#define PT_LEAF_2M PT_LEAF_LEVEL(2)
+#define PT_LEAF_1G PT_LEAF_LEVEL(3)
+
+/* The syscall MSRs a VMCS does not switch (SDM Vol. 3 25.4.2 lists what it does). */
+static const u32 vmx_swapped_msr_index[VMX_SWAPPED_MSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_KERNEL_GS_BASE,
+};
+
+static struct vmx_config vmx_config;
+static struct pt_format vmx_ept_format;
+/* Per-CPU state (one CPU until Moat starts the others). */
+static hpa_t vmxon_region;
+static struct vcpu *vmx_current;
+
+static void vmx_read_caps(struct vmx_caps *caps)
+{
+	caps->basic = x86_rdmsr(MSR_VMX_BASIC);
+	caps->pin = x86_rdmsr(MSR_VMX_PINBASED);
+	caps->proc = x86_rdmsr(MSR_VMX_PROCBASED);
+	caps->exit = x86_rdmsr(MSR_VMX_EXIT);
+	caps->entry = x86_rdmsr(MSR_VMX_ENTRY);
+	if (caps->basic & VMX_BASIC_TRUE_CONTROLS) {
+		caps->true_pin = x86_rdmsr(MSR_VMX_TRUE_PINBASED);
+		caps->true_proc = x86_rdmsr(MSR_VMX_TRUE_PROCBASED);
+		caps->true_exit = x86_rdmsr(MSR_VMX_TRUE_EXIT);
+		caps->true_entry = x86_rdmsr(MSR_VMX_TRUE_ENTRY);
+	}
+	/* The secondary and EPT MSRs exist only when secondary controls can be enabled. */
+	if ((caps->proc >> 32) & PROC_ACTIVATE_SECONDARY) {
+		caps->proc2 = x86_rdmsr(MSR_VMX_PROCBASED2);
+		if ((caps->proc2 >> 32) & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
+			caps->ept_vpid = x86_rdmsr(MSR_VMX_EPT_VPID_CAP);
+	}
+}
+
+bool vmx_probe(void)
+{
+	struct vmx_caps caps = { 0 };
+	char err[160];
+
+	if (!(x86_cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_VMX))
+		return false;
+	vmx_read_caps(&caps);
+	if (vmx_compute_config(&caps, &vmx_config, err, sizeof(err))) {
+		log_error("vmx: cannot run guests on this CPU: %s", err);
+		return false;
+	}
+	vmx_ept_format = pt_format_ept;
+	if (!vmx_config.ept_2m_pages)
+		vmx_ept_format.leaf_levels &= ~PT_LEAF_2M;
+	if (!vmx_config.ept_1g_pages)
+		vmx_ept_format.leaf_levels &= ~PT_LEAF_1G;
+	return true;
+}
+
+static int vmx_cpu_enable(struct frame_allocator *frames)
+{
+	u64 feature = x86_rdmsr(MSR_IA32_FEATURE_CONTROL);
+	u64 cr0 = x86_read_cr0(), cr4 = x86_read_cr4();
+	bool failed;
+
+	/* Firmware that leaves the MSR unlocked (OVMF does) lets Moat enable VMX and lock it
+	 * (SDM Vol. 3 24.7); locked without VMX means the firmware disabled it. */
+	if (!(feature & FEATURE_CONTROL_LOCK)) {
+		feature |= FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK;
+		x86_wrmsr(MSR_IA32_FEATURE_CONTROL, feature);
+	}
+	if (!(feature & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		log_error("vmx: disabled by the firmware (IA32_FEATURE_CONTROL 0x%lx)", feature);
+		return -MOAT_ENOTSUP;
+	}
+	vmxon_region = frame_alloc(frames, 1, PAGE_SIZE);
+	if (!vmxon_region)
+		return -MOAT_ENOMEM;
+	*(u32 *)hpa_to_ptr(vmxon_region) = vmx_config.revision;
+	/* CR0 and CR4 must hold the fixed bits in VMX operation (SDM Vol. 3 24.8). */
+	x86_write_cr0((cr0 | x86_rdmsr(MSR_VMX_CR0_FIXED0)) & x86_rdmsr(MSR_VMX_CR0_FIXED1));
+	x86_write_cr4((cr4 | x86_rdmsr(MSR_VMX_CR4_FIXED0)) & x86_rdmsr(MSR_VMX_CR4_FIXED1));
+	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(failed) : "m"(vmxon_region) : "cc", "memory");
+	if (failed) {
+		log_error("vmx: VMXON failed");
+		return -MOAT_EIO;
+	}
+	log_info("vmx: enabled, VPID %s, EPT A/D bits %s", vmx_config.vpid ? "yes" : "no",
+		 vmx_config.ept_accessed_dirty ? "yes" : "no");
+	return 0;
+}
+
+static bool vmx_vmclear(hpa_t vmcs)
+{
+	bool failed;
+
+	__asm__ volatile("vmclear %1; setbe %0" : "=qm"(failed) : "m"(vmcs) : "cc", "memory");
+	return !failed;
+}
+
+static bool vmx_vmptrld(hpa_t vmcs)
+{
+	bool failed;
+
+	__asm__ volatile("vmptrld %1; setbe %0" : "=qm"(failed) : "m"(vmcs) : "cc", "memory");
+	return !failed;
+}
+
+static void vmx_invept(u64 type, u64 eptp)
+{
+	struct {
+		u64 eptp, reserved;
+	} descriptor = { eptp, 0 };
+
+	__asm__ volatile("invept %0, %1" ::"m"(descriptor), "r"(type) : "cc", "memory");
+}
+
+static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	if (!vmx)
+		return;
+	if (vmx_current == vcpu)
+		vmx_current = NULL;
+	if (vmx->vmcs) {
+		if (vmx->configured)
+			vmx_vmclear(vmx->vmcs);
+		frame_free(frames, vmx->vmcs, 1);
+	}
+	if (vmx->io_bitmaps)
+		frame_free(frames, ptr_to_hpa(vmx->io_bitmaps), 2);
+	if (vmx->msr_bitmap)
+		frame_free(frames, ptr_to_hpa(vmx->msr_bitmap), 1);
+	frame_free(frames, ptr_to_hpa(vmx), 1);
+	vcpu->vendor = NULL;
+}
+
+/* Allocates the VMCS and bitmaps; the VMCS is written on first run, in VMX operation. */
+static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,
+			   hpa_t nested_root, struct frame_allocator *frames)
+{
+	struct vmx_vcpu *vmx;
+
+	if (entry->mode != GUEST_ENTRY_PROTECTED32)
+		return -MOAT_ENOTSUP;
+	vmx = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
+	if (!vmx)
+		return -MOAT_ENOMEM;
+	vcpu->vendor = vmx;
+	vmx->vmcs = frame_alloc(frames, 1, PAGE_SIZE);
+	vmx->io_bitmaps = hpa_to_ptr(frame_alloc(frames, 2, PAGE_SIZE));
+	vmx->msr_bitmap = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
+	if (!vmx->vmcs || !vmx->io_bitmaps || !vmx->msr_bitmap) {
+		vmx_vcpu_destroy(vcpu, frames);
+		return -MOAT_ENOMEM;
+	}
+	*(u32 *)hpa_to_ptr(vmx->vmcs) = vmx_config.revision;
+	vmx->entry = *entry;
+	vmx->ept_root = nested_root;
+	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
+					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+	return 0;
+}
+
+static void vmx_swap_msrs(struct vcpu *from, struct vcpu *to)
+{
+	for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++) {
+		if (from && from->vendor)
+			vmx_of(from)->swapped_msrs[i] = x86_rdmsr(vmx_swapped_msr_index[i]);
+		x86_wrmsr(vmx_swapped_msr_index[i], vmx_of(to)->swapped_msrs[i]);
+	}
+}
+
+/* Makes vcpu's VMCS current, writing it the first time. Returns false on failure. */
+static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	if (vmx_current == vcpu)
+		return true;
+	if ((!vmx->configured && !vmx_vmclear(vmx->vmcs)) || !vmx_vmptrld(vmx->vmcs)) {
+		exit->kind = VM_EXIT_INVALID_STATE;
+		exit->info.what = "VMCLEAR/VMPTRLD of the vCPU's VMCS failed";
+		return false;
+	}
+	vmx_swap_msrs(vmx_current, vcpu);
+	vmx_current = vcpu;
+	if (!vmx->configured) {
+		if (vmx_vmcs_setup(vcpu, &vmx_config)) {
+			exit->kind = VM_EXIT_INVALID_STATE;
+			exit->info.what = "writing the VMCS failed";
+			exit->info.detail = vmx_read(VMCS_INSTRUCTION_ERROR);
+			return false;
+		}
+		/* The EPT root may have been someone else's before: drop stale translations. */
+		vmx_invept(vmx_config.invept_type, vmx_read(VMCS_EPT_POINTER));
+	}
+	return true;
+}
+
+static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	exit->vendor_reason = 0;
+	exit->info.detail = 0;
+	if (!vmx_load_vcpu(vcpu, exit))
+		return;
+	do {
+		vmx_write(VMCS_GUEST_RSP, vcpu->regs.rsp);
+		vmx_write(VMCS_GUEST_RIP, vcpu->regs.rip);
+		vmx_write(VMCS_GUEST_RFLAGS, vcpu->regs.rflags);
+		if (vmx_enter_guest(&vcpu->regs, vmx->launched)) {
+			exit->kind = VM_EXIT_INVALID_STATE;
+			exit->info.what = vmx->launched ? "VMRESUME failed" : "VMLAUNCH failed";
+			exit->info.detail = vmx_read(VMCS_INSTRUCTION_ERROR);
+			return;
+		}
+		vmx->launched = true;
+		vcpu->regs.rsp = vmx_read(VMCS_GUEST_RSP);
+		vcpu->regs.rip = vmx_read(VMCS_GUEST_RIP);
+		vcpu->regs.rflags = vmx_read(VMCS_GUEST_RFLAGS);
+	} while (!vmx_translate_exit(vcpu, exit));
+}
+
+static void vmx_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	u64 interruptibility = vmx_read(VMCS_GUEST_INTERRUPTIBILITY);
+
+	vcpu->regs.rip += vmx_of(vcpu)->exit_instruction_length;
+	/* The emulated instruction retired: STI/MOV SS blocking ends with it (SDM 26.3.1.5). */
+	if (interruptibility & VMX_INTERRUPTIBILITY_STI_MOVSS)
+		vmx_write(VMCS_GUEST_INTERRUPTIBILITY,
+			  interruptibility & ~(u64)VMX_INTERRUPTIBILITY_STI_MOVSS);
+}
+
+static void vmx_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code,
+				 u32 error_code)
+{
+	u32 info = vector | VMX_EVENT_TYPE_HW_EXCEPTION | VMX_EVENT_VALID;
+
+	if (has_error_code) {
+		info |= VMX_EVENT_ERROR_VALID;
+		vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, error_code);
+	}
+	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
+}
+
+static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
+{
+	switch (reg) {
+	case VCPU_CR0:
+		return vmx_guest_cr(vcpu, VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW,
+				    VMCS_CR0_GUEST_HOST_MASK);
+	case VCPU_CR3:
+		return vmx_read(VMCS_GUEST_CR3);
+	case VCPU_CR4:
+		return vmx_guest_cr(vcpu, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
+				    VMCS_CR4_GUEST_HOST_MASK);
+	case VCPU_EFER:
+		return vmx_read(VMCS_GUEST_IA32_EFER);
+	case VCPU_PAT:
+		return vmx_read(VMCS_GUEST_IA32_PAT);
+	case VCPU_CS_BASE:
+		return vmx_read(VMCS_GUEST_CS_BASE);
+	case VCPU_CPL:
+		return (vmx_read(VMCS_GUEST_SS_ACCESS) >> 5) & 3; /* SS.DPL is the CPL */
+	}
+	return 0;
+}
+
+static void vmx_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 value)
+{
+	switch (reg) {
+	case VCPU_EFER:
+		vmx_write(VMCS_GUEST_IA32_EFER, value);
+		break;
+	case VCPU_PAT:
+		vmx_write(VMCS_GUEST_IA32_PAT, value);
+		break;
+	default:
+		log_error("vmx: write of state %d is not supported", reg);
+		break;
+	}
+}
+
+static void vmx_flush_nested(struct vcpu *vcpu)
+{
+	if (vmx_current == vcpu)
+		vmx_invept(vmx_config.invept_type, vmx_read(VMCS_EPT_POINTER));
+}
+
+const struct vendor_ops vmx_ops = {
+	.name = "Intel VMX",
+	.nested_format = &vmx_ept_format,
+	.cpu_enable = vmx_cpu_enable,
+	.vcpu_create = vmx_vcpu_create,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vcpu_run = vmx_vcpu_run,
+	.advance_rip = vmx_advance_rip,
+	.inject_exception = vmx_inject_exception,
+	.read_state = vmx_read_state,
+	.write_state = vmx_write_state,
+	.flush_nested = vmx_flush_nested,
+};

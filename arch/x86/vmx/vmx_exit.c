@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/* VMX exits in generic terms (SDM Vol. 3 chapter 28 and appendix C). Guest writes to the
+ * CR0/CR4 bits Moat holds are completed here: the generic core never sees them. */
+#include <moat/string.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#include "vmx.h"
+
+struct vmx_exit_name {
+	u32 reason;
+	const char *name;
+};
+
+/* Instructions a guest may never run: each stops the guest. */
+static const struct vmx_exit_name vmx_forbidden[] = {
+	{ VMX_EXIT_GETSEC, "GETSEC" },	   { VMX_EXIT_INVD, "INVD" },
+	{ VMX_EXIT_RDPMC, "RDPMC" },	   { VMX_EXIT_VMCLEAR, "VMCLEAR" },
+	{ VMX_EXIT_VMLAUNCH, "VMLAUNCH" }, { VMX_EXIT_VMPTRLD, "VMPTRLD" },
+	{ VMX_EXIT_VMPTRST, "VMPTRST" },   { VMX_EXIT_VMREAD, "VMREAD" },
+	{ VMX_EXIT_VMRESUME, "VMRESUME" }, { VMX_EXIT_VMWRITE, "VMWRITE" },
+	{ VMX_EXIT_VMXOFF, "VMXOFF" },	   { VMX_EXIT_VMXON, "VMXON" },
+	{ VMX_EXIT_MWAIT, "MWAIT" },	   { VMX_EXIT_MONITOR, "MONITOR" },
+	{ VMX_EXIT_INVEPT, "INVEPT" },	   { VMX_EXIT_INVVPID, "INVVPID" },
+	{ VMX_EXIT_XSETBV, "XSETBV" },	   { VMX_EXIT_VMFUNC, "VMFUNC" },
+	{ VMX_EXIT_ENCLS, "ENCLS" },	   { VMX_EXIT_TASK_SWITCH, "task switch" },
+};
+
+static const char *vmx_forbidden_name(u32 reason)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(vmx_forbidden); i++)
+		if (vmx_forbidden[i].reason == reason)
+			return vmx_forbidden[i].name;
+	return NULL;
+}
+
+u64 vmx_guest_cr(struct vcpu *vcpu, enum vmcs_field cr, enum vmcs_field shadow,
+		 enum vmcs_field mask)
+{
+	u64 held = vmx_read(mask);
+
+	return (vmx_read(cr) & ~held) | (vmx_read(shadow) & held);
+}
+
+static u64 *vmx_gpr(struct vcpu *vcpu, u32 index)
+{
+	/* struct vcpu_regs is in x86 encoding order (RAX=0 ... R15=15). */
+	return &vcpu->regs.rax + index;
+}
+
+/* Completes MOV to CR0/CR4, CLTS and LMSW on bits Moat holds: the guest's value goes to
+ * the read shadow, the fixed bits stay set in the real register. Returns false when the
+ * write is refused (the guest gets #GP). */
+static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+	u32 cr = qualification & VMX_CR_NUMBER_MASK;
+	u32 access = (qualification >> VMX_CR_ACCESS_SHIFT) & VMX_CR_ACCESS_MASK;
+	u64 value, fixed0, fixed1;
+
+	if (access == VMX_CR_ACCESS_TO_CR)
+		value = *vmx_gpr(vcpu, (qualification >> VMX_CR_GPR_SHIFT) & VMX_CR_GPR_MASK);
+	else if (access == VMX_CR_ACCESS_CLTS)
+		value = vmx->cr0_shadow & ~(u64)BIT(3); /* CR0.TS */
+	else if (access == VMX_CR_ACCESS_LMSW)
+		value = (vmx->cr0_shadow & ~0xeULL) |
+			((qualification >> VMX_CR_LMSW_SOURCE_SHIFT) & 0xf);
+	else
+		return false;
+	if (cr == 0) {
+		fixed0 = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+		fixed1 = x86_rdmsr(MSR_VMX_CR0_FIXED1);
+		vmx->cr0_shadow = value;
+		vmx_write(VMCS_CR0_READ_SHADOW, value);
+		vmx_write(VMCS_GUEST_CR0, (value | fixed0) & fixed1);
+		return true;
+	}
+	if (cr == 4) {
+		/* VMXE is Moat's: a guest that sets it is asking for VMX it was told is absent. */
+		if (value & CR4_VMXE)
+			return false;
+		fixed0 = x86_rdmsr(MSR_VMX_CR4_FIXED0);
+		fixed1 = x86_rdmsr(MSR_VMX_CR4_FIXED1);
+		vmx->cr4_shadow = value;
+		vmx_write(VMCS_CR4_READ_SHADOW, value);
+		vmx_write(VMCS_GUEST_CR4, (value | fixed0) & fixed1);
+		return true;
+	}
+	return false;
+}
+
+static void vmx_translate_io(u64 qualification, struct vm_exit_io *io)
+{
+	io->port = (u16)(qualification >> VMX_IO_PORT_SHIFT);
+	io->size = (u8)((qualification & VMX_IO_SIZE_MASK) + 1);
+	io->in = qualification & VMX_IO_IN;
+	io->string = qualification & VMX_IO_STRING;
+	io->rep = qualification & VMX_IO_REP;
+}
+
+/* Delivers an event whose delivery the exit interrupted again (SDM Vol. 3 28.2.4). */
+static void vmx_requeue_event(void)
+{
+	u64 info = vmx_read(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & VMX_EVENT_VALID))
+		return;
+	if (info & VMX_EVENT_ERROR_VALID)
+		vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, vmx_read(VMCS_IDT_VECTORING_ERROR));
+	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
+}
+
+static void vmx_translate_other(u32 reason, u64 qualification, struct vm_exit *exit)
+{
+	const char *forbidden = vmx_forbidden_name(reason);
+
+	exit->info.detail = qualification;
+	if (forbidden) {
+		exit->kind = VM_EXIT_FORBIDDEN;
+		exit->info.what = forbidden;
+	} else if (reason == VMX_EXIT_INVALID_GUEST_STATE || reason == VMX_EXIT_MSR_LOADING ||
+		   reason == VMX_EXIT_MACHINE_CHECK) {
+		exit->kind = VM_EXIT_INVALID_STATE;
+		exit->info.what = reason == VMX_EXIT_INVALID_GUEST_STATE
+					  ? "VM entry failed: invalid guest state"
+					  : "VM entry failed";
+	} else if (reason == VMX_EXIT_EPT_MISCONFIG) {
+		exit->kind = VM_EXIT_INVALID_STATE;
+		exit->info.what = "EPT misconfiguration";
+		exit->info.detail = vmx_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+	} else {
+		exit->kind = VM_EXIT_UNKNOWN;
+		exit->info.what = "vmx";
+	}
+}
+
+bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	u32 raw = (u32)vmx_read(VMCS_EXIT_REASON);
+	u32 reason = raw & VMX_EXIT_REASON_MASK;
+	u64 qualification = vmx_read(VMCS_EXIT_QUALIFICATION);
+
+	exit->vendor_reason = raw;
+	vmx_of(vcpu)->exit_instruction_length = (u32)vmx_read(VMCS_EXIT_INSTRUCTION_LENGTH);
+	if (raw & VMX_EXIT_ENTRY_FAILURE) {
+		vmx_translate_other(reason, qualification, exit);
+		return true;
+	}
+	vmx_requeue_event();
+	switch (reason) {
+	case VMX_EXIT_CPUID:
+		exit->kind = VM_EXIT_CPUID;
+		break;
+	case VMX_EXIT_IO:
+		exit->kind = VM_EXIT_IO;
+		vmx_translate_io(qualification, &exit->io);
+		break;
+	case VMX_EXIT_RDMSR:
+	case VMX_EXIT_WRMSR:
+		exit->kind = reason == VMX_EXIT_WRMSR ? VM_EXIT_MSR_WRITE : VM_EXIT_MSR_READ;
+		exit->msr.index = (u32)vcpu->regs.rcx;
+		break;
+	case VMX_EXIT_HLT:
+		exit->kind = VM_EXIT_HLT;
+		break;
+	case VMX_EXIT_VMCALL:
+		exit->kind = VM_EXIT_HYPERCALL;
+		break;
+	case VMX_EXIT_EPT_VIOLATION:
+		exit->kind = VM_EXIT_NESTED_FAULT;
+		exit->fault.gpa = vmx_read(VMCS_GUEST_PHYSICAL_ADDRESS);
+		exit->fault.access = qualification & VMX_EPT_FETCH   ? PT_EXEC
+				     : qualification & VMX_EPT_WRITE ? PT_WRITE
+								     : PT_READ;
+		break;
+	case VMX_EXIT_TRIPLE_FAULT:
+		exit->kind = VM_EXIT_SHUTDOWN;
+		break;
+	case VMX_EXIT_EXTERNAL_INTERRUPT:
+	case VMX_EXIT_EXCEPTION_NMI:
+		exit->kind = VM_EXIT_HOST_EVENT;
+		break;
+	case VMX_EXIT_CR_ACCESS:
+		if (vmx_emulate_cr(vcpu, qualification)) {
+			vcpu->regs.rip += vmx_of(vcpu)->exit_instruction_length;
+			return false;
+		}
+		vmx_of(vcpu)->exit_instruction_length = 0;
+		vmx_ops.inject_exception(vcpu, X86_VECTOR_GP, true, 0);
+		return false;
+	default:
+		vmx_translate_other(reason, qualification, exit);
+		break;
+	}
+	return true;
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/* Writing a vCPU's VMCS: controls, host state from Moat's own tables, guest entry state
+ * (SDM Vol. 3 chapter 25; the checks VM entry applies are in chapter 27.3). */
+#include <moat/arch.h>
+#include <moat/exit.h>
+#include <moat/log.h>
+#include <moat/string.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#include "vmx.h"
+
+#define GUEST_SELECTOR_CODE 0x08
+#define GUEST_SELECTOR_DATA 0x10
+#define GUEST_TR_LIMIT 0x67
+#define SEG_LIMIT_4G 0xffffffffu
+#define GUEST_DR7_INIT 0x400
+#define VMCS_LINK_NONE (~0ULL)
+/* MSR bitmap quarters (SDM Vol. 3 25.6.9): read-low, read-high, write-low, write-high. */
+#define MSR_BITMAP_HIGH_BASE 0xc0000000u
+#define MSR_BITMAP_RANGE 0x2000u
+#define MSR_BITMAP_WRITE_OFFSET 2048
+#define MSR_BITMAP_HIGH_OFFSET 1024
+
+struct vmcs_write {
+	enum vmcs_field field;
+	u64 value;
+};
+
+static int vmcs_write_all(const struct vmcs_write *writes, u32 count)
+{
+	for (u32 i = 0; i < count; i++) {
+		if (!vmx_write(writes[i].field, writes[i].value)) {
+			log_error("vmx: VMWRITE of field 0x%x failed (VM-instruction error %lu)",
+				  writes[i].field, vmx_read(VMCS_INSTRUCTION_ERROR));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Clears the read and write intercepts of an MSR the guest owns outright. */
+static void msr_bitmap_allow(u8 *bitmap, u32 msr)
+{
+	u32 offset = msr >= MSR_BITMAP_HIGH_BASE ? MSR_BITMAP_HIGH_OFFSET : 0;
+	u32 index = msr >= MSR_BITMAP_HIGH_BASE ? msr - MSR_BITMAP_HIGH_BASE : msr;
+
+	if (index >= MSR_BITMAP_RANGE)
+		return;
+	bitmap[offset + index / 8] &= (u8) ~(1u << (index % 8));
+	bitmap[MSR_BITMAP_WRITE_OFFSET + offset + index / 8] &= (u8) ~(1u << (index % 8));
+}
+
+static u64 vmx_eptp(const struct vmx_vcpu *vmx, const struct vmx_config *config)
+{
+	u64 eptp = vmx->ept_root | EPTP_MEMTYPE_WB | EPTP_WALK_LENGTH_4;
+
+	return config->ept_accessed_dirty ? eptp | EPTP_ACCESSED_DIRTY : eptp;
+}
+
+static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *config)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+	/* Under unrestricted guest PE and PG are the guest's; every other fixed bit is held
+	 * by Moat and hidden behind the read shadow (SDM Vol. 3 A.7, A.8). */
+	u64 cr0_mask = (x86_rdmsr(MSR_VMX_CR0_FIXED0) | ~x86_rdmsr(MSR_VMX_CR0_FIXED1)) &
+		       ~(CR0_PE | CR0_PG);
+	u64 cr4_mask = x86_rdmsr(MSR_VMX_CR4_FIXED0) | ~x86_rdmsr(MSR_VMX_CR4_FIXED1);
+	const struct vmcs_write writes[] = {
+		{ VMCS_PIN_CONTROLS, config->pin },
+		{ VMCS_PROC_CONTROLS, config->proc },
+		{ VMCS_PROC2_CONTROLS, config->proc2 },
+		{ VMCS_EXIT_CONTROLS, config->exit },
+		{ VMCS_ENTRY_CONTROLS, config->entry },
+		{ VMCS_EXCEPTION_BITMAP, 0 },
+		{ VMCS_CR3_TARGET_COUNT, 0 },
+		{ VMCS_EXIT_MSR_STORE_COUNT, 0 },
+		{ VMCS_EXIT_MSR_LOAD_COUNT, 0 },
+		{ VMCS_ENTRY_MSR_LOAD_COUNT, 0 },
+		{ VMCS_ENTRY_INTERRUPTION_INFO, 0 },
+		{ VMCS_IO_BITMAP_A, ptr_to_hpa(vmx->io_bitmaps) },
+		{ VMCS_IO_BITMAP_B, ptr_to_hpa(vmx->io_bitmaps) + VMX_BITMAP_SIZE },
+		{ VMCS_MSR_BITMAP, ptr_to_hpa(vmx->msr_bitmap) },
+		{ VMCS_EPT_POINTER, vmx_eptp(vmx, config) },
+		{ VMCS_LINK_POINTER, VMCS_LINK_NONE },
+		{ VMCS_CR0_GUEST_HOST_MASK, cr0_mask },
+		{ VMCS_CR4_GUEST_HOST_MASK, cr4_mask },
+		{ VMCS_CR0_READ_SHADOW, vmx->cr0_shadow },
+		{ VMCS_CR4_READ_SHADOW, vmx->cr4_shadow },
+	};
+
+	if (config->vpid && !vmx_write(VMCS_VPID, vcpu->vm->id + 1))
+		return -1;
+	return vmcs_write_all(writes, ARRAY_SIZE(writes));
+}
+
+static int vmcs_setup_host(void)
+{
+	struct host_descriptors d;
+
+	arch_host_descriptors(&d);
+	const struct vmcs_write writes[] = {
+		{ VMCS_HOST_CR0, x86_read_cr0() },
+		{ VMCS_HOST_CR3, x86_read_cr3() },
+		{ VMCS_HOST_CR4, x86_read_cr4() },
+		{ VMCS_HOST_CS_SELECTOR, d.code_selector },
+		{ VMCS_HOST_SS_SELECTOR, d.data_selector },
+		{ VMCS_HOST_DS_SELECTOR, d.data_selector },
+		{ VMCS_HOST_ES_SELECTOR, d.data_selector },
+		{ VMCS_HOST_FS_SELECTOR, d.data_selector },
+		{ VMCS_HOST_GS_SELECTOR, d.data_selector },
+		{ VMCS_HOST_TR_SELECTOR, d.tr_selector },
+		{ VMCS_HOST_FS_BASE, x86_rdmsr(MSR_FS_BASE) },
+		{ VMCS_HOST_GS_BASE, x86_rdmsr(MSR_GS_BASE) },
+		{ VMCS_HOST_TR_BASE, d.tr_base },
+		{ VMCS_HOST_GDTR_BASE, d.gdt_base },
+		{ VMCS_HOST_IDTR_BASE, d.idt_base },
+		{ VMCS_HOST_SYSENTER_CS, 0 },
+		{ VMCS_HOST_SYSENTER_ESP, 0 },
+		{ VMCS_HOST_SYSENTER_EIP, 0 },
+		{ VMCS_HOST_IA32_EFER, x86_rdmsr(MSR_EFER) },
+		{ VMCS_HOST_IA32_PAT, x86_rdmsr(MSR_IA32_PAT) },
+		{ VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_point },
+	};
+
+	return vmcs_write_all(writes, ARRAY_SIZE(writes));
+}
+
+/* 32-bit flat protected mode, paging off (docs/guest-interface.md). */
+static int vmcs_setup_guest(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+	u64 cr0_fixed = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
+	u64 cr4_fixed = x86_rdmsr(MSR_VMX_CR4_FIXED0);
+	const struct vmcs_write writes[] = {
+		{ VMCS_GUEST_CS_SELECTOR, GUEST_SELECTOR_CODE },
+		{ VMCS_GUEST_CS_BASE, 0 },
+		{ VMCS_GUEST_CS_LIMIT, SEG_LIMIT_4G },
+		{ VMCS_GUEST_CS_ACCESS, VMX_ACCESS_CODE32 },
+#define DATA_SEGMENT(seg)                                          \
+	{ VMCS_GUEST_##seg##_SELECTOR, GUEST_SELECTOR_DATA },      \
+		{ VMCS_GUEST_##seg##_BASE, 0 },                    \
+		{ VMCS_GUEST_##seg##_LIMIT, SEG_LIMIT_4G },        \
+		{ VMCS_GUEST_##seg##_ACCESS, VMX_ACCESS_DATA32 }
+		DATA_SEGMENT(DS), DATA_SEGMENT(ES), DATA_SEGMENT(SS), DATA_SEGMENT(FS),
+		DATA_SEGMENT(GS),
+#undef DATA_SEGMENT
+		{ VMCS_GUEST_TR_SELECTOR, 0 },
+		{ VMCS_GUEST_TR_BASE, 0 },
+		{ VMCS_GUEST_TR_LIMIT, GUEST_TR_LIMIT },
+		{ VMCS_GUEST_TR_ACCESS, VMX_ACCESS_TSS32_BUSY },
+		{ VMCS_GUEST_LDTR_SELECTOR, 0 },
+		{ VMCS_GUEST_LDTR_BASE, 0 },
+		{ VMCS_GUEST_LDTR_LIMIT, 0 },
+		{ VMCS_GUEST_LDTR_ACCESS, VMX_ACCESS_UNUSABLE },
+		{ VMCS_GUEST_GDTR_BASE, 0 },
+		{ VMCS_GUEST_GDTR_LIMIT, 0 },
+		{ VMCS_GUEST_IDTR_BASE, 0 },
+		{ VMCS_GUEST_IDTR_LIMIT, 0 },
+		{ VMCS_GUEST_CR0, vmx->cr0_shadow | cr0_fixed },
+		{ VMCS_GUEST_CR3, 0 },
+		{ VMCS_GUEST_CR4, vmx->cr4_shadow | cr4_fixed },
+		{ VMCS_GUEST_DR7, GUEST_DR7_INIT },
+		{ VMCS_GUEST_IA32_EFER, 0 },
+		{ VMCS_GUEST_IA32_PAT, PAT_RESET_VALUE },
+		{ VMCS_GUEST_SYSENTER_CS, 0 },
+		{ VMCS_GUEST_SYSENTER_ESP, 0 },
+		{ VMCS_GUEST_SYSENTER_EIP, 0 },
+		{ VMCS_GUEST_INTERRUPTIBILITY, 0 },
+		{ VMCS_GUEST_ACTIVITY_STATE, 0 },
+		{ VMCS_GUEST_PENDING_DEBUG, 0 },
+	};
+
+	return vmcs_write_all(writes, ARRAY_SIZE(writes));
+}
+
+int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	/* Every port and MSR exits unless the guest owns it (vmm/msr.c). */
+	memset(vmx->io_bitmaps, 0xff, 2 * VMX_BITMAP_SIZE);
+	memset(vmx->msr_bitmap, 0xff, VMX_BITMAP_SIZE);
+	for (u32 i = 0; i < msr_passthrough_count; i++)
+		msr_bitmap_allow(vmx->msr_bitmap, msr_passthrough[i]);
+	vmx->cr0_shadow = CR0_PE | CR0_ET;
+	vmx->cr4_shadow = 0;
+	if (vmcs_setup_controls(vcpu, config) || vmcs_setup_host() || vmcs_setup_guest(vcpu))
+		return -1;
+	vmx->configured = true;
+	return 0;
+}
