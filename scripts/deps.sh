@@ -6,6 +6,7 @@ packages=(
 	gcc make binutils gnu-efi libfdt-dev device-tree-compiler libcmocka-dev
 	qemu-system-x86 ovmf mtools dosfstools
 	clang libclang-rt-14-dev xxd
+	bochs bochsbios bochs-term vgabios
 )
 missing=()
 for p in "${packages[@]}"; do

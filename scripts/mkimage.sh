@@ -8,8 +8,10 @@
 set -euo pipefail
 out=$1 efi=$2 dtb=$3 guests=$4 size_mib=${5:-64}
 
+# A whole number of 16-head, 63-sector cylinders, so Bochs' ATA disk covers it exactly.
+cylinder=$((16 * 63 * 512))
 rm -f "$out"
-truncate -s "${size_mib}M" "$out"
+truncate -s $((size_mib * 1024 * 1024 / cylinder * cylinder)) "$out"
 mkfs.vfat -F 32 -n MOAT "$out" >/dev/null
 export MTOOLS_SKIP_CHECK=1
 mmd -i "$out" ::/EFI ::/EFI/BOOT ::/guests
