@@ -222,8 +222,12 @@ static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		vmx_write(VMCS_GUEST_RFLAGS, vcpu->regs.rflags);
 		if (vmx_enter_guest(&vcpu->regs, vmx->launched)) {
 			exit->kind = VM_EXIT_INVALID_STATE;
-			exit->info.what = vmx->launched ? "VMRESUME failed" : "VMLAUNCH failed";
 			exit->info.detail = vmx_read(VMCS_INSTRUCTION_ERROR);
+			exit->info.what = vmx_instruction_error_name(exit->info.detail);
+			log_error("vmx: %s failed: VM-instruction error %lu (%s)",
+				  vmx->launched ? "VMRESUME" : "VMLAUNCH", exit->info.detail,
+				  exit->info.what);
+			vmx_log_entry_state(vcpu->vm->name);
 			return;
 		}
 		vmx->launched = true;
@@ -231,6 +235,8 @@ static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		vcpu->regs.rip = vmx_read(VMCS_GUEST_RIP);
 		vcpu->regs.rflags = vmx_read(VMCS_GUEST_RFLAGS);
 	} while (!vmx_translate_exit(vcpu, exit));
+	if (exit->kind == VM_EXIT_INVALID_STATE)
+		vmx_log_entry_state(vcpu->vm->name);
 }
 
 static void vmx_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)

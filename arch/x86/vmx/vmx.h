@@ -57,6 +57,10 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);
 u64 vmx_guest_cr(struct vcpu *vcpu, enum vmcs_field cr, enum vmcs_field shadow,
 		 enum vmcs_field mask);
 
+const char *vmx_instruction_error_name(u64 error);
+/* Logs the guest and control fields VM-entry checks (for a failed entry). */
+void vmx_log_entry_state(const char *guest);
+
 extern const struct vendor_ops vmx_ops;
 bool vmx_probe(void);
 
