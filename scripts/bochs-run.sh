@@ -59,7 +59,8 @@ parse_args() {
 	fi
 	local n
 	for n in timeout_s cpus ips memory; do
-		[[ ${!n} =~ ^[1-9][0-9]*$ ]] || fail $EXIT_USAGE "--${n%_s} must be a positive integer, got '${!n}'"
+		[[ ${!n} =~ ^[1-9][0-9]*$ ]] ||
+			fail $EXIT_USAGE "--${n%_s} must be a positive integer, got '${!n}'"
 	done
 }
 
@@ -71,7 +72,8 @@ check_path() {
 }
 
 check_setup() {
-	command -v bochs >/dev/null || fail $EXIT_MISSING "bochs not found (apt-get install bochs bochsbios vgabios bochs-term)"
+	command -v bochs >/dev/null ||
+		fail $EXIT_MISSING "bochs not found (apt-get install bochs bochsbios vgabios bochs-term)"
 	command -v timeout >/dev/null || fail $EXIT_MISSING "timeout not found (coreutils)"
 	local f
 	for f in "$OVMF_ROM" "$VGA_ROM" "$TEMPLATE" "$RC_FILE"; do
@@ -84,7 +86,8 @@ check_setup() {
 	grep -qx -- "$model" <<<"$models" ||
 		fail $EXIT_USAGE "unknown CPU model '$model' (see: bochs --help cpu)"
 	[ ! -e "$image.lock" ] ||
-		fail $EXIT_NOT_STARTED "image $image is locked by another Bochs ($image.lock; remove it if none runs)"
+		fail $EXIT_NOT_STARTED \
+			"image $image is locked by another Bochs ($image.lock; remove it if none runs)"
 	check_path image "$image"
 	check_path serial "$serial"
 	check_path log "$log"

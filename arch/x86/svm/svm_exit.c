@@ -155,31 +155,34 @@ static u32 svm_fetch_code(struct vcpu *vcpu, const u8 **bytes)
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
 	u64 linear = (u32)(s->cs.base + vcpu->regs.rip);
 	const struct gpa_region *region;
-	u64 available;
+	u64 offset;
 
 	if (s->cr0 & CR0_PG)
 		return 0;
+	/* The same check guest_memory_translate makes, done once for the bytes available. */
 	region = guest_memory_find(&vcpu->vm->memory, linear);
-	if (!region)
+	if (!region || !(region->perms & PT_EXEC))
 		return 0;
-	available = MIN(region->size - (linear - region->base), X86_MAX_INSTRUCTION);
-	*bytes = guest_memory_translate(&vcpu->vm->memory, linear, available, PT_EXEC);
-	return *bytes ? (u32)available : 0;
+	offset = linear - region->base;
+	*bytes = hpa_to_ptr(region->hpa + offset);
+	return (u32)MIN(region->size - offset, X86_MAX_INSTRUCTION);
 }
 
 static u32 svm_instruction_length(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	const u8 *bytes = NULL;
-	u32 opcode_len, fetched = svm_fetch_code(vcpu, &bytes), i = 0;
+	u32 opcode_len, fetched = svm_fetch_code(vcpu, &bytes), i = 0, n;
 	const u8 *opcode = svm_expected_opcode(exit, &opcode_len);
 	bool long_mode = svm_of(vcpu)->vmcb->save.efer & EFER_LMA;
 
 	while (i < fetched && (is_legacy_prefix(bytes[i]) ||
 			       (long_mode && bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST)))
 		i++;
-	if (i + opcode_len <= fetched && memcmp(bytes + i, opcode, opcode_len) == 0)
-		return i + opcode_len;
-	return opcode_len;
+	if (i + opcode_len > fetched)
+		return opcode_len;
+	for (n = 0; n < opcode_len && bytes[i + n] == opcode[n]; n++)
+		;
+	return n == opcode_len ? i + opcode_len : opcode_len;
 }
 
 void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)
