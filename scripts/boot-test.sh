@@ -61,6 +61,7 @@ run_svm_bochs() { run_bochs ryzen "$2"; }
 
 # Why a VM entry failed, from Bochs' log (error: action=report logs each failed check).
 show_vmfail() {
+	[ -s "$1/bochs.out" ] && grep -a -m 3 "bochs-run:" "$1/bochs.out" | sed 's/^/      /'
 	[ -f "$1/bochs.log" ] && grep -a -m 5 -E "VMFAIL|VMEXIT_INVALID|VMENTER FAIL" "$1/bochs.log" |
 		sed 's/^/      bochs: /'
 	return 0
