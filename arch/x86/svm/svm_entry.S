@@ -9,20 +9,7 @@
  * CPU, and host_state_pa keeps Moat's own copy. GIF is cleared around the switch so that
  * nothing interrupts it half-done.
  */
-#define REG_RCX 8
-#define REG_RDX 16
-#define REG_RBX 24
-#define REG_RBP 40
-#define REG_RSI 48
-#define REG_RDI 56
-#define REG_R8 64
-#define REG_R9 72
-#define REG_R10 80
-#define REG_R11 88
-#define REG_R12 96
-#define REG_R13 104
-#define REG_R14 112
-#define REG_R15 120
+#include "../guest_regs.h"
 
 	.text
 	.globl svm_enter_guest
@@ -38,19 +25,8 @@ svm_enter_guest:
 	pushq %rdi		/* 0(%rsp): VMCB */
 
 	clgi
-	movq REG_RCX(%rsi), %rcx
-	movq REG_RDX(%rsi), %rdx
-	movq REG_RBX(%rsi), %rbx
-	movq REG_RBP(%rsi), %rbp
+	LOAD_GUEST_GPRS_EXCEPT_RSI_RDI %rsi
 	movq REG_RDI(%rsi), %rdi
-	movq REG_R8(%rsi), %r8
-	movq REG_R9(%rsi), %r9
-	movq REG_R10(%rsi), %r10
-	movq REG_R11(%rsi), %r11
-	movq REG_R12(%rsi), %r12
-	movq REG_R13(%rsi), %r13
-	movq REG_R14(%rsi), %r14
-	movq REG_R15(%rsi), %r15
 	movq REG_RSI(%rsi), %rsi
 	movq (%rsp), %rax
 	vmload %rax
@@ -58,20 +34,7 @@ svm_enter_guest:
 	vmsave %rax
 
 	movq 8(%rsp), %rax
-	movq %rcx, REG_RCX(%rax)
-	movq %rdx, REG_RDX(%rax)
-	movq %rbx, REG_RBX(%rax)
-	movq %rbp, REG_RBP(%rax)
-	movq %rsi, REG_RSI(%rax)
-	movq %rdi, REG_RDI(%rax)
-	movq %r8, REG_R8(%rax)
-	movq %r9, REG_R9(%rax)
-	movq %r10, REG_R10(%rax)
-	movq %r11, REG_R11(%rax)
-	movq %r12, REG_R12(%rax)
-	movq %r13, REG_R13(%rax)
-	movq %r14, REG_R14(%rax)
-	movq %r15, REG_R15(%rax)
+	SAVE_GUEST_GPRS %rax
 	movq 16(%rsp), %rax
 	vmload %rax
 	stgi
