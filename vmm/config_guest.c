@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/* Parses one guest node of moat.dtb (docs/config.md); a problem rejects only that guest,
+ * with a message naming the node and property. */
+#include <moat/errno.h>
+#include <moat/log.h>
+#include <moat/string.h>
+
+#include "config_internal.h"
+
+static const char *const config_guest_properties[] = {
+	"memory-mib", "image", "format", "load-address", "entry", "cmdline", "modules", "devices",
+};
+
+static const struct {
+	const char *name;
+	enum guest_device bit;
+} config_devices[] = {
+	{ "uart", GUEST_DEVICE_UART },
+	{ "test-exit", GUEST_DEVICE_TEST_EXIT },
+};
+
+/* ---- one guest node ---- */
+
+static bool config_guest_name(const char *name, int len, struct config_reason *reason)
+{
+	if (len <= 0)
+		return config_fail(reason, NULL, "empty node name");
+	if (memchr(name, '@', (size_t)len))
+		return config_fail(reason, NULL,
+				   "unit addresses (@) are not allowed in guest names");
+	if (len >= CONFIG_NAME_MAX)
+		return config_fail(reason, NULL, "name is %d characters long (max %u)", len,
+				   CONFIG_NAME_MAX - 1);
+	for (int i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return config_fail(reason, NULL,
+					   "invalid character '%c' in name (allowed: a-z 0-9 _ -)",
+					   config_is_printable(c) ? c : '?');
+	}
+	return true;
+}
+
+static bool config_guest_unique(const struct config_parser *parser, u32 index,
+				struct config_reason *reason)
+{
+	const struct guest_config *guests = parser->out->guests;
+
+	for (u32 i = 0; i < index; i++)
+		if (parser->name_ok[i] && strcmp(guests[i].name, guests[index].name) == 0)
+			return config_fail(reason, NULL, "duplicate guest name (an earlier guest "
+					   "is also called '%s')", guests[index].name);
+	return true;
+}
+
+static bool config_guest_memory(const void *fdt, int node, struct guest_config *guest,
+				struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "memory-mib");
+	u32 mib;
+
+	if (!prop.data)
+		return config_fail(reason, "memory-mib", "missing");
+	if (prop.len != CONFIG_CELL_SIZE)
+		return config_fail(reason, "memory-mib", "expected a 32-bit cell, found %d bytes",
+				   prop.len);
+	mib = fdt32_ld((const fdt32_t *)prop.data);
+	if (mib < CONFIG_MEMORY_MIN_MIB)
+		return config_fail(reason, "memory-mib", "%u is below the minimum of %u", mib,
+				   CONFIG_MEMORY_MIN_MIB);
+	if (mib > CONFIG_MEMORY_MAX_MIB)
+		return config_fail(reason, "memory-mib", "%u is above the maximum of %u", mib,
+				   CONFIG_MEMORY_MAX_MIB);
+	guest->memory_size = MIB(mib);
+	return true;
+}
+
+static bool config_guest_format(const void *fdt, int node, struct guest_config *guest,
+				struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "format");
+	char quoted[CONFIG_QUOTE_MAX + 1];
+
+	if (!prop.data)
+		return config_fail(reason, "format", "missing");
+	if (!config_string(prop, "format", reason))
+		return false;
+	if (strcmp(prop.data, "flat") == 0) {
+		guest->format = IMAGE_FORMAT_FLAT;
+	} else if (strcmp(prop.data, "multiboot") == 0) {
+		guest->format = IMAGE_FORMAT_MULTIBOOT;
+	} else {
+		config_quote(quoted, sizeof(quoted), prop.data, (size_t)prop.len);
+		return config_fail(reason, "format",
+				   "unknown value \"%s\" (expected flat or multiboot)", quoted);
+	}
+	return true;
+}
+
+static bool config_guest_image(const void *fdt, int node, struct guest_config *guest,
+			       struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "image");
+	char why[CONFIG_ERROR_MAX];
+
+	if (!prop.data)
+		return config_fail(reason, "image", "missing");
+	if (!config_string(prop, "image", reason))
+		return false;
+	if (!config_path_ok(prop.data, why, sizeof(why)))
+		return config_fail(reason, "image", "%s", why);
+	strlcpy(guest->image, prop.data, sizeof(guest->image));
+	return true;
+}
+
+/* Reads an optional address of a flat image; it must lie inside guest RAM. */
+static bool config_guest_address(const void *fdt, int node, const char *property,
+				 const struct guest_config *guest, u64 *value,
+				 struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, property);
+
+	if (prop.data && !config_address(prop, property, value, reason))
+		return false;
+	if (*value >= guest->memory_size)
+		return config_fail(reason, property, "0x%lx%s is outside guest RAM (%lu MiB)",
+				   *value, prop.data ? "" : " (the default)",
+				   guest->memory_size / MIB(1));
+	return true;
+}
+
+static bool config_guest_addresses(const void *fdt, int node, struct guest_config *guest,
+				   struct config_reason *reason)
+{
+	static const char *const flat_only[] = { "load-address", "entry" };
+
+	if (guest->format == IMAGE_FORMAT_MULTIBOOT) {
+		/* The image's own headers say where it goes (docs/guest-interface.md). */
+		for (u32 i = 0; i < ARRAY_SIZE(flat_only); i++)
+			if (fdt_getprop(fdt, node, flat_only[i], NULL))
+				return config_fail(reason, flat_only[i],
+						   "not allowed with format multiboot");
+		return true;
+	}
+	guest->load_address = CONFIG_DEFAULT_LOAD_ADDRESS;
+	if (!config_guest_address(fdt, node, "load-address", guest, &guest->load_address, reason))
+		return false;
+	guest->entry = guest->load_address;
+	return config_guest_address(fdt, node, "entry", guest, &guest->entry, reason);
+}
+
+static bool config_guest_cmdline(const void *fdt, int node, struct guest_config *guest,
+				 struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "cmdline");
+
+	if (!prop.data)
+		return true;
+	if (!config_string(prop, "cmdline", reason))
+		return false;
+	if (prop.len > CONFIG_CMDLINE_MAX)
+		return config_fail(reason, "cmdline", "%d bytes long (max %u)", prop.len - 1,
+				   CONFIG_CMDLINE_MAX - 1);
+	strlcpy(guest->cmdline, prop.data, sizeof(guest->cmdline));
+	return true;
+}
+
+static bool config_guest_modules(const void *fdt, int node, struct guest_config *guest,
+				 struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "modules");
+	char why[CONFIG_ERROR_MAX];
+	const char *module = NULL;
+
+	if (!prop.data)
+		return true;
+	if (guest->format != IMAGE_FORMAT_MULTIBOOT)
+		return config_fail(reason, "modules", "not allowed with format %s",
+				   config_format_name(guest->format));
+	if (!config_string_list(prop, "modules", reason))
+		return false;
+	while ((module = config_list_next(prop, module))) {
+		if (guest->module_count == CONFIG_MAX_MODULES)
+			return config_fail(reason, "modules", "more than %u modules",
+					   CONFIG_MAX_MODULES);
+		if (!config_path_ok(module, why, sizeof(why)))
+			return config_fail(reason, "modules", "module %u: %s",
+					   guest->module_count + 1, why);
+		strlcpy(guest->modules[guest->module_count++], module, CONFIG_PATH_MAX);
+	}
+	return true;
+}
+
+static bool config_guest_devices(const void *fdt, int node, struct guest_config *guest,
+				 struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "devices");
+	char quoted[CONFIG_QUOTE_MAX + 1];
+	const char *device = NULL;
+
+	if (!prop.data)
+		return true;
+	if (!config_string_list(prop, "devices", reason))
+		return false;
+	while ((device = config_list_next(prop, device))) {
+		u32 i;
+
+		config_quote(quoted, sizeof(quoted), device, CONFIG_PATH_MAX);
+		for (i = 0; i < ARRAY_SIZE(config_devices); i++)
+			if (strcmp(device, config_devices[i].name) == 0)
+				break;
+		if (i == ARRAY_SIZE(config_devices))
+			return config_fail(reason, "devices",
+					   "unknown device \"%s\" (known: uart, test-exit)",
+					   quoted);
+		if (guest->devices & config_devices[i].bit)
+			return config_fail(reason, "devices", "duplicate device \"%s\"", quoted);
+		guest->devices |= config_devices[i].bit;
+	}
+	return true;
+}
+
+/* Fills parser->out->guests[index] from one child of /guests; a problem marks only this
+ * guest invalid. The name is copied first so that a summary can name a rejected guest. */
+void config_parse_guest(struct config_parser *parser, int node, u32 index)
+{
+	struct guest_config *guest = &parser->out->guests[index];
+	const void *fdt = parser->fdt;
+	struct config_reason reason;
+	char path[sizeof("/guests/") + CONFIG_NAME_MAX];
+	const char *name;
+	int len;
+	bool ok;
+
+	name = fdt_get_name(fdt, node, &len);
+	if (!name)
+		len = 0;
+	config_quote(guest->name, sizeof(guest->name), name ? name : "", (size_t)len);
+	parser->name_ok[index] = config_guest_name(name, len, &reason);
+	ok = parser->name_ok[index] && config_guest_unique(parser, index, &reason) &&
+	     config_check_node(fdt, node, config_guest_properties,
+			       ARRAY_SIZE(config_guest_properties), &reason) &&
+	     config_guest_memory(fdt, node, guest, &reason) &&
+	     config_guest_format(fdt, node, guest, &reason) &&
+	     config_guest_image(fdt, node, guest, &reason) &&
+	     config_guest_addresses(fdt, node, guest, &reason) &&
+	     config_guest_cmdline(fdt, node, guest, &reason) &&
+	     config_guest_modules(fdt, node, guest, &reason) &&
+	     config_guest_devices(fdt, node, guest, &reason);
+	guest->valid = ok;
+	if (!ok) {
+		format(path, sizeof(path), "/guests/%s", guest->name);
+		config_describe(guest->error, sizeof(guest->error), path, &reason);
+	}
+}
