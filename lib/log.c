@@ -47,7 +47,7 @@ void log_raw(const char *text, size_t len)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char line[320];
+	char line[512];
 	va_list args;
 	int n;
 
@@ -65,7 +65,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 void log_guest_line(const char *owner, const char *text, size_t len)
 {
-	char line[320];
+	char line[512];
 	int n = format(line, sizeof(line), "[%s] %.*s\n", owner, (int)len, text);
 
 	if ((size_t)n >= sizeof(line)) {

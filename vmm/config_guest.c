@@ -8,7 +8,9 @@
 #include "config_internal.h"
 
 static const char *const config_guest_properties[] = {
-	"memory-mib", "image", "format", "load-address", "entry", "cmdline", "modules", "devices",
+	"memory-mib", "image",	  "format",	  "load-address",  "entry",
+	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
+	"time-limit-ms", "max-exits-per-second",
 };
 
 static const struct {
@@ -62,16 +64,9 @@ static bool config_guest_memory(const void *fdt, int node, struct guest_config *
 
 	if (!prop.data)
 		return config_fail(reason, "memory-mib", "missing");
-	if (prop.len != CONFIG_CELL_SIZE)
-		return config_fail(reason, "memory-mib", "expected a 32-bit cell, found %d bytes",
-				   prop.len);
-	mib = fdt32_ld((const fdt32_t *)prop.data);
-	if (mib < CONFIG_MEMORY_MIN_MIB)
-		return config_fail(reason, "memory-mib", "%u is below the minimum of %u", mib,
-				   CONFIG_MEMORY_MIN_MIB);
-	if (mib > CONFIG_MEMORY_MAX_MIB)
-		return config_fail(reason, "memory-mib", "%u is above the maximum of %u", mib,
-				   CONFIG_MEMORY_MAX_MIB);
+	if (!config_u32(prop, "memory-mib", CONFIG_MEMORY_MIN_MIB, CONFIG_MEMORY_MAX_MIB, &mib,
+			reason))
+		return false;
 	guest->memory_size = MIB(mib);
 	return true;
 }
@@ -221,6 +216,45 @@ static bool config_guest_devices(const void *fdt, int node, struct guest_config 
 	return true;
 }
 
+/* An optional number with a default. */
+static bool config_guest_number(const void *fdt, int node, const char *property, u32 max,
+				u32 fallback, u32 *out, struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, property);
+
+	*out = fallback;
+	return !prop.data || config_u32(prop, property, 0, max, out, reason);
+}
+
+/* What Moat does when the guest crashes or misbehaves (docs/config.md, "Policy"). */
+static bool config_guest_policy(const void *fdt, int node, struct guest_config *guest,
+				struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "on-crash");
+	char quoted[CONFIG_QUOTE_MAX + 1];
+
+	guest->on_crash = CRASH_STOP;
+	if (prop.data) {
+		if (!config_string(prop, "on-crash", reason))
+			return false;
+		if (strcmp(prop.data, "restart") == 0) {
+			guest->on_crash = CRASH_RESTART;
+		} else if (strcmp(prop.data, "stop") != 0) {
+			config_quote(quoted, sizeof(quoted), prop.data, (size_t)prop.len);
+			return config_fail(reason, "on-crash",
+					   "unknown value \"%s\" (expected stop or restart)",
+					   quoted);
+		}
+	}
+	return config_guest_number(fdt, node, "max-restarts", CONFIG_MAX_RESTARTS,
+				   CONFIG_DEFAULT_MAX_RESTARTS, &guest->max_restarts, reason) &&
+	       config_guest_number(fdt, node, "time-limit-ms", CONFIG_MAX_TIME_LIMIT_MS, 0,
+				   &guest->time_limit_ms, reason) &&
+	       config_guest_number(fdt, node, "max-exits-per-second", UINT32_MAX,
+				   CONFIG_DEFAULT_MAX_EXITS_PER_SECOND,
+				   &guest->max_exits_per_second, reason);
+}
+
 /* Fills parser->out->guests[index] from one child of /guests; a problem marks only this
  * guest invalid. The name is copied first so that a summary can name a rejected guest. */
 void config_parse_guest(struct config_parser *parser, int node, u32 index)
@@ -247,7 +281,8 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	     config_guest_addresses(fdt, node, guest, &reason) &&
 	     config_guest_cmdline(fdt, node, guest, &reason) &&
 	     config_guest_modules(fdt, node, guest, &reason) &&
-	     config_guest_devices(fdt, node, guest, &reason);
+	     config_guest_devices(fdt, node, guest, &reason) &&
+	     config_guest_policy(fdt, node, guest, &reason);
 	guest->valid = ok;
 	if (!ok) {
 		format(path, sizeof(path), "/guests/%s", guest->name);

@@ -53,6 +53,8 @@ bool config_has_dotdot(const char *path);
 bool config_path_ok(const char *path, char *why, size_t size);
 bool config_check_node(const void *fdt, int node, const char *const *known, u32 count,
 		       struct config_reason *reason);
+bool config_u32(struct config_prop prop, const char *property, u32 min, u32 max, u32 *out,
+		struct config_reason *reason);
 bool config_address(struct config_prop prop, const char *property, u64 *out,
 		    struct config_reason *reason);
 

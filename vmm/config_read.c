@@ -204,6 +204,24 @@ bool config_check_node(const void *fdt, int node, const char *const *known, u32 
 	return true;
 }
 
+/* A one-cell number within [min, max]. */
+bool config_u32(struct config_prop prop, const char *property, u32 min, u32 max, u32 *out,
+		struct config_reason *reason)
+{
+	u32 value;
+
+	if (prop.len != CONFIG_CELL_SIZE)
+		return config_fail(reason, property, "expected a 32-bit cell, found %d bytes",
+				   prop.len);
+	value = fdt32_ld((const fdt32_t *)prop.data);
+	if (value < min)
+		return config_fail(reason, property, "%u is below the minimum of %u", value, min);
+	if (value > max)
+		return config_fail(reason, property, "%u is above the maximum of %u", value, max);
+	*out = value;
+	return true;
+}
+
 /* A 32-bit (one cell) or 64-bit (two cells, high cell first) address. */
 bool config_address(struct config_prop prop, const char *property, u64 *out,
 		    struct config_reason *reason)

@@ -12,7 +12,7 @@
 #define CONFIG_NAME_MAX 32     /* guest name, including the NUL */
 #define CONFIG_PATH_MAX 128    /* file path on the boot volume, including the NUL */
 #define CONFIG_CMDLINE_MAX 512 /* including the NUL */
-#define CONFIG_ERROR_MAX 192
+#define CONFIG_ERROR_MAX 320
 
 #define CONFIG_MEMORY_MIN_MIB 1
 #define CONFIG_MEMORY_MAX_MIB 3072 /* guest RAM stays below the 32-bit MMIO hole */
@@ -20,6 +20,17 @@
 enum image_format {
 	IMAGE_FORMAT_FLAT,
 	IMAGE_FORMAT_MULTIBOOT,
+};
+
+#define CONFIG_DEFAULT_MAX_RESTARTS 10
+#define CONFIG_MAX_RESTARTS 100000
+#define CONFIG_MAX_TIME_LIMIT_MS (24u * 3600 * 1000)
+#define CONFIG_DEFAULT_MAX_EXITS_PER_SECOND 1000000u
+
+/* What happens to a guest that crashes (docs/config.md, "Policy"). */
+enum crash_policy {
+	CRASH_STOP,
+	CRASH_RESTART,
 };
 
 /* Devices a guest may be given (bit mask in guest_config.devices). */
@@ -39,6 +50,10 @@ struct guest_config {
 	u32 module_count;
 	char modules[CONFIG_MAX_MODULES][CONFIG_PATH_MAX];
 	u32 devices; /* enum guest_device bits */
+	enum crash_policy on_crash;
+	u32 max_restarts;
+	u32 time_limit_ms;        /* 0: no limit */
+	u32 max_exits_per_second; /* 0: no limit */
 	/* false when this guest's node was rejected; error says why (node, property, what) */
 	bool valid;
 	char error[CONFIG_ERROR_MAX];

@@ -10,7 +10,7 @@
 #include <moat/uart16550.h>
 #include <moat/vcpu.h>
 
-#define VM_STOP_REASON_MAX 192
+#define VM_STOP_REASON_MAX 352
 #define VM_DENIAL_SLOTS 32
 
 enum vm_state {

@@ -367,12 +367,79 @@ static void test_devices(void **state)
 			"/guests/bad: property 'devices': empty string in the list");
 }
 
+/* The three required properties of a valid flat guest. */
+static void write_required(void)
+{
+	prop_u32("memory-mib", 16);
+	prop_string("image", TEST_GOOD_IMAGE);
+	prop_string("format", "flat");
+}
+
+static void write_bad_on_crash(void)
+{
+	write_required();
+	prop_string("on-crash", "reboot");
+}
+
+static void write_huge_restarts(void)
+{
+	write_required();
+	prop_u32("max-restarts", 100001);
+}
+
+static void write_short_time_limit(void)
+{
+	write_required();
+	prop_raw("time-limit-ms", "ab", 2);
+}
+
+static void test_policy_defaults_and_values(void **state)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_good("plain");
+	guest_begin("strict", 16, "flat");
+	prop_string("on-crash", "restart");
+	prop_u32("max-restarts", 40);
+	prop_u32("time-limit-ms", 2500);
+	prop_u32("max-exits-per-second", 0);
+	node_end();
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_true(test_config.guests[0].valid);
+	assert_int_equal(test_config.guests[0].on_crash, CRASH_STOP);
+	assert_int_equal(test_config.guests[0].max_restarts, CONFIG_DEFAULT_MAX_RESTARTS);
+	assert_int_equal(test_config.guests[0].time_limit_ms, 0);
+	assert_int_equal(test_config.guests[0].max_exits_per_second,
+			 CONFIG_DEFAULT_MAX_EXITS_PER_SECOND);
+	assert_true(test_config.guests[1].valid);
+	assert_int_equal(test_config.guests[1].on_crash, CRASH_RESTART);
+	assert_int_equal(test_config.guests[1].max_restarts, 40);
+	assert_int_equal(test_config.guests[1].time_limit_ms, 2500);
+	assert_int_equal(test_config.guests[1].max_exits_per_second, 0);
+}
+
+static void test_policy_errors(void **state)
+{
+	check_bad_guest("bad", write_bad_on_crash,
+			"/guests/bad: property 'on-crash': unknown value \"reboot\" "
+			"(expected stop or restart)");
+	check_bad_guest("bad", write_huge_restarts,
+			"/guests/bad: property 'max-restarts': 100001 is above the maximum of "
+			"100000");
+	check_bad_guest("bad", write_short_time_limit,
+			"/guests/bad: property 'time-limit-ms': expected a 32-bit cell, found 2 "
+			"bytes");
+}
+
 static void test_unknown_and_duplicate_property(void **state)
 {
 	check_bad_guest("typo", write_unknown_property,
 			"/guests/typo: property 'memroy-mib': unknown property (known: "
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
-			"devices)");
+			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node, "/guests/kid: unexpected child node 'extra'");
@@ -735,6 +802,8 @@ int main(void)
 		cmocka_unit_test(test_format_and_image),
 		cmocka_unit_test(test_flat_only_properties),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_policy_defaults_and_values),
+		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_unknown_and_duplicate_property),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_strings_and_paths),
