@@ -8,6 +8,8 @@
 #include "boot.h"
 
 #define MOAT_VERSION "0.1"
+/* Moat's timer makes every guest exit at least this often (one scheduling slice). */
+#define MOAT_TIMER_PERIOD_MS 10
 
 /* Everything Moat keeps lives here, in the image's own data. */
 static struct hypervisor hypervisor;
@@ -95,6 +97,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 		panic("could not build Moat's own page tables");
 	if (hv->ops->cpu_enable(&frames))
 		panic("could not enable %s", hv->ops->name);
+	hypervisor_set_clock(hv, arch_calibrate_time());
+	arch_timer_start(MOAT_TIMER_PERIOD_MS);
 	sched_run(hv);
 	finish(hv);
 }

@@ -63,14 +63,20 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	log_raw(line, (size_t)n);
 }
 
+/* Guest text reaches the operator's terminal: only printable ASCII and tab pass, so a
+ * guest cannot send escape sequences (anything else shows as '?'). */
+static bool log_is_printable(char c)
+{
+	return (c >= ' ' && c <= '~') || c == '\t';
+}
+
 void log_guest_line(const char *owner, const char *text, size_t len)
 {
 	char line[512];
-	int n = format(line, sizeof(line), "[%s] %.*s\n", owner, (int)len, text);
+	int n = format(line, sizeof(line), "[%s] ", owner);
 
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
+	for (size_t i = 0; i < len && (size_t)n < sizeof(line) - 2; i++)
+		line[n++] = log_is_printable(text[i]) ? text[i] : '?';
+	line[n++] = '\n';
 	log_raw(line, (size_t)n);
 }

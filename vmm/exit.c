@@ -31,7 +31,8 @@ static void exit_msr(struct vcpu *vcpu, const struct vm_exit *exit)
 		vcpu->vm->ops->advance_rip(vcpu, exit);
 		return;
 	}
-	vm_record_denial(vcpu->vm, write ? DENIAL_MSR_WRITE : DENIAL_MSR_READ, index, value);
+	vm_audit(vcpu->vm, write ? AUDIT_MSR_WRITE : AUDIT_MSR_READ, index, write ? value : 0,
+		 AUDIT_GP, NULL);
 	vcpu->vm->ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
 }
 
@@ -61,31 +62,36 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		break;
 	case VM_EXIT_HLT:
 		/* Nothing can wake a halted vCPU until Moat has virtual interrupt sources. */
+		vm_audit(vm, AUDIT_HALT, vcpu->regs.rip, 0, AUDIT_STOPPED, NULL);
 		vm_stop(vm, "halted at rip 0x%lx", vcpu->regs.rip);
 		break;
 	case VM_EXIT_NESTED_FAULT:
-		vm_stop(vm, "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",
-			exit->fault.gpa, access_name(exit->fault.access), vcpu->regs.rip);
+		vm_crash(vm, AUDIT_NPF, exit->fault.gpa, exit->fault.access, NULL,
+			 "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",
+			 exit->fault.gpa, access_name(exit->fault.access), vcpu->regs.rip);
 		break;
 	case VM_EXIT_SHUTDOWN:
-		vm_stop(vm, "triple fault (shutdown) at rip 0x%lx", vcpu->regs.rip);
+		vm_crash(vm, AUDIT_TRIPLE_FAULT, vcpu->regs.rip, 0, NULL,
+			 "triple fault (shutdown) at rip 0x%lx", vcpu->regs.rip);
 		break;
 	case VM_EXIT_FORBIDDEN:
-		vm_record_denial(vm, DENIAL_INSTRUCTION, exit->vendor_reason, 0);
-		vm_stop(vm, "executed forbidden instruction %s at rip 0x%lx", exit->info.what,
-			vcpu->regs.rip);
+		vm_crash(vm, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip, exit->info.what,
+			 "executed forbidden instruction %s at rip 0x%lx", exit->info.what,
+			 vcpu->regs.rip);
 		break;
 	case VM_EXIT_INVALID_STATE:
-		vm_stop(vm, "invalid guest state: %s (detail 0x%lx)", exit->info.what,
-			exit->info.detail);
+		vm_crash(vm, AUDIT_INVALID_STATE, exit->vendor_reason, exit->info.detail, NULL,
+			 "invalid guest state: %s (detail 0x%lx)", exit->info.what,
+			 exit->info.detail);
 		break;
 	case VM_EXIT_HOST_EVENT:
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:
-		vm_stop(vm, "unhandled exit %s (reason 0x%lx) at rip 0x%lx",
-			exit->info.what ? exit->info.what : "unknown", exit->vendor_reason,
-			vcpu->regs.rip);
+		vm_crash(vm, AUDIT_INVALID_STATE, exit->vendor_reason, vcpu->regs.rip, NULL,
+			 "unhandled exit %s (reason 0x%lx) at rip 0x%lx",
+			 exit->info.what ? exit->info.what : "unknown", exit->vendor_reason,
+			 vcpu->regs.rip);
 		break;
 	}
 }

@@ -5,6 +5,7 @@
 #include <moat/hypervisor.h>
 #include <moat/log.h>
 #include <moat/string.h>
+#include <moat/reset.h>
 #include <moat/test_exit.h>
 
 /* The x87/SSE state after FNINIT with SSE exceptions masked (SDM Vol. 1 10.5.1, 8.1.5). */
@@ -66,18 +67,22 @@ static int vm_setup_memory(struct vm *vm)
 	return ret;
 }
 
-static void vm_setup_devices(struct vm *vm, uart_input_fn input)
+static void vm_setup_devices(struct vm *vm)
 {
 	const struct guest_config *config = vm->config;
 
 	io_table_init(&vm->io);
-	/* The table is empty and the two ranges are disjoint: adding cannot fail. */
+	/* The table is empty and the ranges are disjoint: adding cannot fail. */
 	if (config->devices & GUEST_DEVICE_UART) {
-		uart_init(&vm->uart, vm->name, log_guest_line, input);
+		uart_init(&vm->uart, vm->name, log_guest_line, vm->console_input);
 		io_table_add(&vm->io, UART_COM1_BASE, UART_PORT_COUNT, uart_io, &vm->uart);
 	}
 	if (config->devices & GUEST_DEVICE_TEST_EXIT)
 		io_table_add(&vm->io, TEST_EXIT_PORT, TEST_EXIT_PORT_COUNT, test_exit_io, NULL);
+	/* Every guest may reset itself; the device is told which port it answers. */
+	io_table_add(&vm->io, RESET_CONTROL_PORT, 1, reset_io, (void *)RESET_CONTROL_PORT);
+	io_table_add(&vm->io, RESET_KBC_COMMAND_PORT, 1, reset_io,
+		     (void *)RESET_KBC_COMMAND_PORT);
 }
 
 static int vm_load_image(struct vm *vm, const struct boot_files *files,
@@ -111,8 +116,7 @@ static int vm_load_image(struct vm *vm, const struct boot_files *files,
 	return ret;
 }
 
-static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_files *files,
-		     uart_input_fn input)
+static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_files *files)
 {
 	struct guest_entry_state entry;
 	int ret;
@@ -122,7 +126,7 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 		ret = vm_load_image(vm, files, &entry);
 	if (ret)
 		return ret;
-	vm_setup_devices(vm, input);
+	vm_setup_devices(vm);
 	vm->vcpu.vm = vm;
 	vm->vcpu.id = 0;
 	fpu_init(&vm->vcpu.fpu);
@@ -132,6 +136,7 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 		return ret;
 	}
 	vm->state = VM_STATE_RUNNING;
+	vm->clock.run_ticks = vm->clock.window_start = vm->clock.window_exits = 0;
 	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx", vm->name,
 		 vm->config->memory_size >> 20, vm->ram_hpa,
 		 config_format_name(vm->config->format), vm->config->image, entry.rip);
@@ -151,6 +156,7 @@ void vm_destroy(struct vm *vm)
 
 u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files)
 {
+	hv->files = files;
 	uart_input_fn input = hv->console_input;
 	u32 ready = 0;
 
@@ -163,21 +169,48 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 		*vm = (struct vm){ .id = i, .config = config, .name = config->name,
 				   .ops = hv->ops, .frames = hv->frames,
 				   .state = VM_STATE_NOT_STARTED };
+		vm->clock.tsc_per_ms = hv->tsc_per_ms;
+		audit_init(&vm->audit, hv->tsc_per_ms);
 		if (!config->valid) {
 			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
 			       config->error);
 			continue;
 		}
-		if (vm_create(hv, vm, files, input)) {
+		/* Host console input goes to the first guest with a console. */
+		if (config->devices & GUEST_DEVICE_UART) {
+			vm->console_input = input;
+			input = NULL;
+		}
+		if (vm_create(hv, vm, files)) {
 			vm_destroy(vm);
 			continue;
 		}
-		/* Host console input goes to the first guest with a console. */
-		if (config->devices & GUEST_DEVICE_UART)
-			input = NULL;
 		ready++;
 	}
 	return ready;
+}
+
+void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms)
+{
+	hv->tsc_per_ms = tsc_per_ms;
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		hv->vms[i].clock.tsc_per_ms = tsc_per_ms;
+		hv->vms[i].audit.refill_ticks = tsc_per_ms;
+	}
+}
+
+void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
+{
+	vm_destroy(vm);
+	memset(&vm->memory, 0, sizeof(vm->memory));
+	memset(&vm->nested, 0, sizeof(vm->nested));
+	memset(&vm->vcpu, 0, sizeof(vm->vcpu));
+	vm->restarts++;
+	if (vm_create(hv, vm, hv->files)) {
+		vm_destroy(vm);
+		vm->state = VM_STATE_STOPPED;
+		log_error("guest '%s' stopped: restart failed: %s", vm->name, vm->stop_reason);
+	}
 }
 
 void hypervisor_print_summary(const struct hypervisor *hv)
@@ -190,10 +223,8 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 				 vm->stop_reason);
 		else
 			log_info("summary: guest '%s': %s", vm->name, vm->stop_reason);
-		if (vm->denials.total)
-			log_info("summary: guest '%s': %lu exits, %lu denied accesses "
-				 "(%u distinct, %lu not itemised)",
-				 vm->name, vm->exits, vm->denials.total, vm->denials.used,
-				 vm->denials.unrecorded);
+		if (vm->restarts)
+			log_info("summary: guest '%s': restarted %u times", vm->name, vm->restarts);
+		audit_summary(&vm->audit, vm->name);
 	}
 }

@@ -28,14 +28,14 @@ void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io)
 
 	if (io->string) {
 		/* INS/OUTS are not emulated yet: denied like an unclaimed port. */
-		vm_record_denial(vm, io->in ? DENIAL_PORT_READ : DENIAL_PORT_WRITE, io->port, 0);
+		vm_audit(vm, AUDIT_PORT_STRING, io->port, io->in, AUDIT_SKIPPED, NULL);
 		if (io->rep)
 			vcpu->regs.rcx = 0;
 		return;
 	}
 	if (!range) {
-		vm_record_denial(vm, io->in ? DENIAL_PORT_READ : DENIAL_PORT_WRITE, io->port,
-				 value);
+		vm_audit(vm, io->in ? AUDIT_PORT_READ : AUDIT_PORT_WRITE, io->port, value,
+			 io->in ? AUDIT_ALL_ONES : AUDIT_DROPPED, NULL);
 		if (io->in)
 			io_store_result(vcpu, io->size, io_all_ones(io->size));
 		return;

@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* A guest's life cycle events: stopping it and recording what it was denied. */
+/* A guest's life-cycle events: stopping, crashing, resetting, and the audit trail of what it
+ * was denied. */
 #include <moat/log.h>
 #include <moat/string.h>
 #include <moat/vm.h>
-
-static const char *const denial_kind_names[] = {
-	[DENIAL_PORT_READ] = "port read",   [DENIAL_PORT_WRITE] = "port write",
-	[DENIAL_MSR_READ] = "msr read",     [DENIAL_MSR_WRITE] = "msr write",
-	[DENIAL_HYPERCALL] = "hypercall",   [DENIAL_INSTRUCTION] = "instruction",
-};
-
-const char *denial_kind_name(enum denial_kind kind)
-{
-	return kind < ARRAY_SIZE(denial_kind_names) ? denial_kind_names[kind] : "unknown";
-}
+#include <moat/x86.h>
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
@@ -38,34 +29,60 @@ void vm_stop_with_code(struct vm *vm, u32 code)
 	vm_stop(vm, "exit code 0x%x", code);
 }
 
-static struct denial_slot *denial_find(struct denial_log *log, enum denial_kind kind,
-				       u64 address)
+void vm_audit(struct vm *vm, enum audit_event event, u64 target, u64 value,
+	      enum audit_action action, const char *detail)
 {
-	for (u32 i = 0; i < log->used; i++)
-		if (log->slots[i].kind == kind && log->slots[i].address == address)
-			return &log->slots[i];
-	return NULL;
+	struct audit_record record = { .event = event, .target = target, .value = value,
+				       .action = action, .detail = detail, .vcpu = vm->vcpu.id };
+
+	audit_record(&vm->audit, vm->name, &record, x86_rdtsc());
 }
 
-void vm_record_denial(struct vm *vm, enum denial_kind kind, u64 address, u64 value)
+/* Restarts the guest if its restarts are not used up; returns false when it must stop. */
+static bool vm_restart(struct vm *vm, const char *reason)
 {
-	struct denial_log *log = &vm->denials;
-	struct denial_slot *slot = denial_find(log, kind, address);
+	if (vm->restarts >= vm->config->max_restarts)
+		return false;
+	vm->state = VM_STATE_RESTARTING;
+	strlcpy(vm->stop_reason, reason, sizeof(vm->stop_reason));
+	if (vm->config->devices & GUEST_DEVICE_UART)
+		uart_flush(&vm->uart);
+	log_warn("guest '%s' restarting (restart %u of %u): %s", vm->name, vm->restarts + 1,
+		 vm->config->max_restarts, reason);
+	return true;
+}
 
-	log->total++;
-	if (slot) {
-		slot->count++;
+static void vm_restart_or_stop(struct vm *vm, bool wants_restart, enum audit_event event,
+			       u64 target, u64 value, const char *detail, const char *reason)
+{
+	bool restart = wants_restart && vm->restarts < vm->config->max_restarts;
+
+	vm_audit(vm, event, target, value, restart ? AUDIT_RESTARTED : AUDIT_STOPPED, detail);
+	if (restart && vm_restart(vm, reason))
 		return;
-	}
-	if (log->used == VM_DENIAL_SLOTS) {
-		log->unrecorded++;
-		return;
-	}
-	log->slots[log->used++] = (struct denial_slot){ .kind = kind, .address = address,
-							.count = 1 };
-	if (kind == DENIAL_PORT_WRITE || kind == DENIAL_MSR_WRITE)
-		log_warn("guest '%s': denied %s 0x%lx (value 0x%lx)", vm->name,
-			 denial_kind_name(kind), address, value);
+	if (wants_restart)
+		vm_stop(vm, "%s; restart limit (%u) reached", reason, vm->config->max_restarts);
 	else
-		log_warn("guest '%s': denied %s 0x%lx", vm->name, denial_kind_name(kind), address);
+		vm_stop(vm, "%s", reason);
+}
+
+void vm_crash(struct vm *vm, enum audit_event event, u64 target, u64 value, const char *detail,
+	      const char *fmt, ...)
+{
+	char reason[VM_STOP_REASON_MAX];
+	va_list args;
+
+	va_start(args, fmt);
+	format_string(reason, sizeof(reason), fmt, args);
+	va_end(args);
+	vm_restart_or_stop(vm, vm->config->on_crash == CRASH_RESTART, event, target, value,
+			   detail, reason);
+}
+
+void vm_reset(struct vm *vm, u64 port, u64 value)
+{
+	char reason[64];
+
+	format(reason, sizeof(reason), "reset through port 0x%lx", port);
+	vm_restart_or_stop(vm, true, AUDIT_RESET, port, value, NULL, reason);
 }

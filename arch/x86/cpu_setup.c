@@ -72,8 +72,10 @@ static void idt_load(void)
 {
 	struct descriptor_pointer ptr = { .limit = sizeof(idt) - 1, .base = (u64)(uintptr_t)idt };
 
-	for (u32 v = 0; v < IDT_EXCEPTION_VECTORS; v++) {
-		u64 handler = isr_stub_table[v];
+	for (u32 v = 0; v < IDT_VECTORS; v++) {
+		u64 handler = v < IDT_EXCEPTION_VECTORS
+				      ? isr_stub_table[v]
+				      : irq_stub_base + (v - IDT_EXCEPTION_VECTORS) * IRQ_STUB_SIZE;
 		bool critical = v == 2 || v == 8 || v == 18; /* NMI, #DF, #MC */
 
 		idt[v] = (struct idt_gate){

@@ -63,6 +63,10 @@ struct exception_frame {
 };
 
 void exception_dispatch(struct exception_frame *frame);
+void interrupt_dispatch(u64 vector);
 extern const u64 isr_stub_table[IDT_EXCEPTION_VECTORS];
+/* Stubs for vectors 32-255, IRQ_STUB_SIZE bytes apart (isr.S). */
+extern const u64 irq_stub_base;
+#define IRQ_STUB_SIZE 16
 
 #endif

@@ -32,6 +32,11 @@ __noreturn void panic(const char *fmt, ...)
 
 void exception_dispatch(struct exception_frame *f)
 {
+	/* An NMI is not Moat's fault (a watchdog, a platform event): note it and go on. */
+	if (f->vector == 2) {
+		log_warn("NMI at rip 0x%lx", f->rip);
+		return;
+	}
 	const char *name = f->vector < IDT_EXCEPTION_VECTORS && exception_names[f->vector]
 				   ? exception_names[f->vector]
 				   : "reserved";

@@ -29,6 +29,18 @@ void arch_host_descriptors(struct host_descriptors *out);
 /* Masks the legacy PICs: Moat runs with interrupts off and guests see none yet. */
 void arch_mask_legacy_interrupts(void);
 
+/* Interrupt vectors Moat uses for itself. */
+#define ARCH_VECTOR_TIMER 0xef
+#define ARCH_VECTOR_SPURIOUS 0xff
+
+/* Measures the TSC (and local APIC timer) against the PIT; returns TSC ticks per ms. */
+u64 arch_calibrate_time(void);
+/* Starts the local APIC timer with the given period, so every guest exits at least that
+ * often. */
+void arch_timer_start(u32 period_ms);
+/* Signals the end of an interrupt to the local APIC. */
+void arch_lapic_eoi(void);
+
 /* The vendor extension this CPU offers (SVM or VMX), or NULL with the reason logged. */
 const struct vendor_ops *vendor_select(void);
 

@@ -31,6 +31,8 @@ extern const u32 msr_passthrough[];
 extern const u32 msr_passthrough_count;
 
 #define HYPERCALL_VERSION 0u
+#define HYPERCALL_RESTART_COUNT 1u
+#define HYPERCALL_CONSOLE_WRITE 2u
 #define HYPERCALL_ENOSYS ((u64)-38)
 void hypercall_handle(struct vcpu *vcpu);
 

@@ -24,6 +24,8 @@ struct hypervisor {
 	struct vm vms[CONFIG_MAX_GUESTS];
 	u32 vm_count;
 	uart_input_fn console_input; /* host console input, given to the first guest UART */
+	const struct boot_files *files; /* kept for restarts */
+	u64 tsc_per_ms;                 /* measured at boot */
 };
 
 const struct image_file *boot_files_find(const struct boot_files *files, const char *path);
@@ -34,6 +36,11 @@ const struct image_file *boot_files_find(const struct boot_files *files, const c
  * once. Returns the number of guests ready to run.
  */
 u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files);
+/* Sets the TSC rate measured once Moat owns the machine, for every guest's clock. */
+void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms);
+/* Builds a crashed or reset guest again from its configuration and the boot files: fresh
+ * zeroed RAM, images loaded again, the same devices. */
+void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm);
 /* Releases a guest's vCPU, tables and RAM (zeroed) back to the frame allocator. */
 void vm_destroy(struct vm *vm);
 /* Runs every guest until all have stopped. */

@@ -3,6 +3,7 @@
 #ifndef MOAT_VM_H
 #define MOAT_VM_H
 
+#include <moat/audit.h>
 #include <moat/config.h>
 #include <moat/guest_mem.h>
 #include <moat/io.h>
@@ -11,35 +12,20 @@
 #include <moat/vcpu.h>
 
 #define VM_STOP_REASON_MAX 352
-#define VM_DENIAL_SLOTS 32
 
 enum vm_state {
 	VM_STATE_NOT_STARTED, /* rejected before it ran: stop_reason says why */
 	VM_STATE_RUNNING,
+	VM_STATE_RESTARTING,  /* crashed or reset; the run loop builds it again */
 	VM_STATE_STOPPED,
 };
 
-enum denial_kind {
-	DENIAL_PORT_READ,
-	DENIAL_PORT_WRITE,
-	DENIAL_MSR_READ,
-	DENIAL_MSR_WRITE,
-	DENIAL_HYPERCALL,
-	DENIAL_INSTRUCTION,
-};
-
-/* Denied accesses seen, so each (kind, address) is logged once with a running count. */
-struct denial_slot {
-	enum denial_kind kind;
-	u64 address;
-	u64 count;
-};
-
-struct denial_log {
-	struct denial_slot slots[VM_DENIAL_SLOTS];
-	u32 used;
-	u64 total;
-	u64 unrecorded; /* denials of new addresses after the slots filled up */
+/* A guest's use of its CPU time, for time limits and exit-flood detection. */
+struct vm_clock {
+	u64 tsc_per_ms;    /* measured at boot */
+	u64 run_ticks;     /* TSC ticks spent in the guest since it (re)started */
+	u64 window_start;  /* run_ticks at the start of the current flood window */
+	u64 window_exits;
 };
 
 struct vm {
@@ -57,7 +43,10 @@ struct vm {
 	struct uart16550 uart;
 	struct vcpu vcpu;
 
-	struct denial_log denials;
+	struct audit_log audit;
+	struct vm_clock clock;
+	u32 restarts;
+	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
 	u64 exits;
 	bool has_exit_code;
 	u32 exit_code;
@@ -68,8 +57,13 @@ struct vm {
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* Stops the guest with an exit code written to its test-exit port. */
 void vm_stop_with_code(struct vm *vm, u32 code);
-/* Records a denied access, logging it the first time this (kind, address) is seen. */
-void vm_record_denial(struct vm *vm, enum denial_kind kind, u64 address, u64 value);
-const char *denial_kind_name(enum denial_kind kind);
+/* Records a denied or contained action in the guest's audit trail. */
+void vm_audit(struct vm *vm, enum audit_event event, u64 target, u64 value,
+	      enum audit_action action, const char *detail);
+/* A crash: audited, then the guest restarts or stops as its on-crash policy says. */
+void vm_crash(struct vm *vm, enum audit_event event, u64 target, u64 value, const char *detail,
+	      const char *fmt, ...) __printf(6, 7);
+/* The guest reset itself: it restarts whatever on-crash says, within max-restarts. */
+void vm_reset(struct vm *vm, u64 port, u64 value);
 
 #endif

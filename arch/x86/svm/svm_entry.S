@@ -24,7 +24,10 @@ svm_enter_guest:
 	pushq %rsi		/* 8(%rsp): guest registers */
 	pushq %rdi		/* 0(%rsp): VMCB */
 
+	/* GIF=0 holds interrupts until the guest runs; with IF=1 and V_INTR_MASKING a host
+	 * interrupt then ends the guest's run (INTR intercept, APM 15.21.1). */
 	clgi
+	sti
 	LOAD_GUEST_GPRS_EXCEPT_RSI_RDI %rsi
 	movq REG_RDI(%rsi), %rdi
 	movq REG_RSI(%rsi), %rsi
@@ -37,7 +40,8 @@ svm_enter_guest:
 	SAVE_GUEST_GPRS %rax
 	movq 16(%rsp), %rax
 	vmload %rax
-	stgi
+	stgi			/* the pending host interrupt, if any, is taken here */
+	cli
 
 	addq $24, %rsp
 	popq %r15

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* VMX exits in generic terms (SDM Vol. 3 chapter 28 and appendix C). Guest writes to the
  * CR0/CR4 bits Moat holds are completed here: the generic core never sees them. */
+#include <moat/arch.h>
 #include <moat/string.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
@@ -177,6 +178,11 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->kind = VM_EXIT_SHUTDOWN;
 		break;
 	case VMX_EXIT_EXTERNAL_INTERRUPT:
+		/* The exit acknowledged the interrupt (EXIT_ACK_INTERRUPT): only EOI is left. */
+		if ((vmx_read(VMCS_EXIT_INTERRUPTION_INFO) & 0xff) != ARCH_VECTOR_SPURIOUS)
+			arch_lapic_eoi();
+		exit->kind = VM_EXIT_HOST_EVENT;
+		break;
 	case VMX_EXIT_EXCEPTION_NMI:
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
