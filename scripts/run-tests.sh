@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(unit config fuzz boot)
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 failures=()
 
 pass() { passed=$((passed + 1)); }
@@ -63,6 +63,7 @@ run_boot() {
 	out=$(scripts/boot-test.sh)
 	echo "$out" | grep -v '^boot tests:'
 	passed=$((passed + $(grep -c '^PASS' <<<"$out")))
+	skipped=$((skipped + $(grep -c '^SKIP' <<<"$out")))
 	while IFS= read -r line; do
 		fail "${line#FAIL }"
 	done < <(grep '^FAIL' <<<"$out" | cut -d: -f1)
@@ -76,5 +77,5 @@ if [ $failed -ne 0 ]; then
 	echo "failed:"
 	printf '  %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -170,7 +170,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 				   .ops = hv->ops, .frames = hv->frames,
 				   .state = VM_STATE_NOT_STARTED };
 		vm->clock.tsc_per_ms = hv->tsc_per_ms;
-		audit_init(&vm->audit, hv->tsc_per_ms);
+		audit_init(&vm->audit, hv->tsc_per_ms * AUDIT_REFILL_MS);
 		if (!config->valid) {
 			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
 			       config->error);
@@ -195,7 +195,7 @@ void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms)
 	hv->tsc_per_ms = tsc_per_ms;
 	for (u32 i = 0; i < hv->vm_count; i++) {
 		hv->vms[i].clock.tsc_per_ms = tsc_per_ms;
-		hv->vms[i].audit.refill_ticks = tsc_per_ms;
+		hv->vms[i].audit.refill_ticks = tsc_per_ms * AUDIT_REFILL_MS;
 	}
 }
 

@@ -60,6 +60,7 @@ static void sched_run_slice(struct vcpu *vcpu, u64 slice_ticks)
 	u64 start = x86_rdtsc(), entry = start, now;
 	struct vm_exit exit;
 
+	vcpu->slice_end = start + slice_ticks;
 	do {
 		ops->vcpu_run(vcpu, &exit);
 		now = x86_rdtsc();

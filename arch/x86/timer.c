@@ -114,19 +114,32 @@ u64 arch_calibrate_time(void)
 	return tsc_per_ms;
 }
 
+static u32 timer_initial_count;
+
 void arch_timer_start(u32 period_ms)
 {
 	if (!lapic_ticks_per_ms) {
 		log_warn("no local APIC timer rate: guests that never exit are not preempted");
 		return;
 	}
+	timer_initial_count = (u32)MIN(lapic_ticks_per_ms * period_ms, 0xffffffffULL);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | ARCH_VECTOR_TIMER);
-	lapic_write(LAPIC_TIMER_INITIAL, (u32)MIN(lapic_ticks_per_ms * period_ms, 0xffffffffULL));
+	lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
+}
+
+void arch_interrupt_done(u32 vector)
+{
+	if (vector == ARCH_VECTOR_SPURIOUS)
+		return; /* a spurious interrupt is not in service: no EOI (SDM Vol. 3 11.9) */
+	arch_lapic_eoi();
+	/* Writing the initial count again starts the next period: Bochs 2.7's local APIC does
+	 * not reload a periodic timer by itself. */
+	if (vector == ARCH_VECTOR_TIMER && timer_initial_count)
+		lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
 }
 
 void interrupt_dispatch(u64 vector)
 {
-	/* The timer's only job is to end the guest's run; a spurious interrupt needs no EOI. */
-	if (vector != ARCH_VECTOR_SPURIOUS)
-		arch_lapic_eoi();
+	/* The timer's only job is to end the guest's run. */
+	arch_interrupt_done((u32)vector);
 }

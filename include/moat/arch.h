@@ -40,6 +40,8 @@ u64 arch_calibrate_time(void);
 void arch_timer_start(u32 period_ms);
 /* Signals the end of an interrupt to the local APIC. */
 void arch_lapic_eoi(void);
+/* Finishes a host interrupt that arrived while a guest ran (EOI, timer re-armed). */
+void arch_interrupt_done(u32 vector);
 
 /* The vendor extension this CPU offers (SVM or VMX), or NULL with the reason logged. */
 const struct vendor_ops *vendor_select(void);

@@ -48,8 +48,10 @@ struct audit_record {
 	u32 vcpu;
 };
 
-/* Records a guest may print at once, and then one more per refill_ticks of TSC. */
+/* Records a guest may print at once, and then one more every AUDIT_REFILL_MS: ten a second
+ * per guest, so that eight flooding guests still fit a 115200-baud console (~96 lines/s). */
 #define AUDIT_BURST 32
+#define AUDIT_REFILL_MS 100
 
 struct audit_log {
 	u64 refill_ticks;

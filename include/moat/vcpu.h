@@ -83,7 +83,8 @@ struct vcpu {
 	u32 id;
 	struct vcpu_regs regs;
 	struct fpu_state fpu;
-	void *vendor; /* VMCB / VMCS bookkeeping, owned by the vendor code */
+	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
+	void *vendor;  /* VMCB / VMCS bookkeeping, owned by the vendor code */
 };
 
 struct vendor_ops {

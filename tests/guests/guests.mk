@@ -23,6 +23,9 @@ GUEST_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
 GUEST_LIB_OBJS := $(addprefix $(GUEST_OBJ)/lib/,entry.o trap_stubs.o runtime.o trap.o \
 	console.o string.o check.o hypercall.o)
 GUEST_FLAT := hello probe oob forbidden demo bench
+# The hostile-guest suite (README.md, "Hostile-guest suite").
+GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_vminsn \
+	hostile_spin hostile_halt hostile_triple hostile_flood
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt

@@ -65,6 +65,7 @@ static void test_skylake_config(void **state)
 	assert_int_equal(config.revision, 4);
 	assert_true(config.pin & PIN_EXTERNAL_INTERRUPT_EXITING);
 	assert_true(config.pin & PIN_NMI_EXITING);
+	assert_true(config.pin & PIN_PREEMPTION_TIMER);
 	assert_true(config.proc & PROC_HLT_EXITING);
 	assert_true(config.proc & PROC_USE_IO_BITMAPS);
 	assert_true(config.proc & PROC_USE_MSR_BITMAPS);
@@ -131,6 +132,17 @@ static void test_ept_without_write_back_is_refused(void **state)
 	assert_non_null(strstr(err, "EPT lacks"));
 }
 
+static void test_no_preemption_timer_runs_without_it(void **state)
+{
+	struct vmx_caps caps = skylake_caps();
+	struct vmx_config config;
+	char err[160] = "";
+
+	caps.true_pin &= ~((u64)PIN_PREEMPTION_TIMER << 32);
+	assert_int_equal(vmx_compute_config(&caps, &config, err, sizeof(err)), 0);
+	assert_false(config.pin & PIN_PREEMPTION_TIMER);
+}
+
 static void test_no_vpid_runs_without_it(void **state)
 {
 	struct vmx_caps caps = skylake_caps();
@@ -167,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_missing_ept_is_refused),
 		cmocka_unit_test(test_ept_without_write_back_is_refused),
 		cmocka_unit_test(test_no_vpid_runs_without_it),
+		cmocka_unit_test(test_no_preemption_timer_runs_without_it),
 		cmocka_unit_test(test_missing_exit_efer_control_is_refused),
 	};
 

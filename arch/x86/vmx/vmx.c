@@ -19,6 +19,7 @@ static const u32 vmx_swapped_msr_index[VMX_SWAPPED_MSRS] = {
 };
 
 static struct vmx_config vmx_config;
+static u32 vmx_preemption_shift; /* VMX-preemption timer rate: TSC >> shift */
 static struct pt_format vmx_ept_format;
 /* Per-CPU state (one CPU until Moat starts the others). */
 static hpa_t vmxon_region;
@@ -57,6 +58,7 @@ bool vmx_probe(void)
 		log_error("vmx: cannot run guests on this CPU: %s", err);
 		return false;
 	}
+	vmx_preemption_shift = (u32)(x86_rdmsr(MSR_VMX_MISC) & VMX_MISC_PREEMPTION_RATE_MASK);
 	vmx_ept_format = pt_format_ept;
 	if (!vmx_config.ept_2m_pages)
 		vmx_ept_format.leaf_levels &= ~PT_LEAF_2M;
@@ -93,8 +95,9 @@ static int vmx_cpu_enable(struct frame_allocator *frames)
 		log_error("vmx: VMXON failed");
 		return -MOAT_EIO;
 	}
-	log_info("vmx: enabled, VPID %s, EPT A/D bits %s", vmx_config.vpid ? "yes" : "no",
-		 vmx_config.ept_accessed_dirty ? "yes" : "no");
+	log_info("vmx: enabled, VPID %s, EPT A/D bits %s, preemption timer %s",
+		 vmx_config.vpid ? "yes" : "no", vmx_config.ept_accessed_dirty ? "yes" : "no",
+		 vmx_config.pin & PIN_PREEMPTION_TIMER ? "yes" : "no");
 	return 0;
 }
 
@@ -217,6 +220,15 @@ static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	if (!vmx_load_vcpu(vcpu, exit))
 		return;
 	do {
+		/* The VMX-preemption timer ends the slice even for a guest that never exits and
+		 * keeps interrupts off (SDM Vol. 3 26.5.1). */
+		if (vmx_config.pin & PIN_PREEMPTION_TIMER) {
+			u64 now = x86_rdtsc();
+			u64 left = vcpu->slice_end > now ? vcpu->slice_end - now : 0;
+
+			vmx_write(VMCS_PREEMPTION_TIMER,
+				  MIN(left >> vmx_preemption_shift, 0xffffffffULL));
+		}
 		vmx_write(VMCS_GUEST_RSP, vcpu->regs.rsp);
 		vmx_write(VMCS_GUEST_RIP, vcpu->regs.rip);
 		vmx_write(VMCS_GUEST_RFLAGS, vcpu->regs.rflags);

@@ -82,7 +82,8 @@ int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char
 				   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
 	const struct control_choice choices[] = {
 		{ "pin-based", true_controls ? caps->true_pin : caps->pin,
-		  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, 0, 0, &out->pin },
+		  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER, 0,
+		  &out->pin },
 		{ "processor-based", true_controls ? caps->true_proc : caps->proc,
 		  PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			  PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |

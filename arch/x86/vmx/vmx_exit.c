@@ -179,11 +179,11 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case VMX_EXIT_EXTERNAL_INTERRUPT:
 		/* The exit acknowledged the interrupt (EXIT_ACK_INTERRUPT): only EOI is left. */
-		if ((vmx_read(VMCS_EXIT_INTERRUPTION_INFO) & 0xff) != ARCH_VECTOR_SPURIOUS)
-			arch_lapic_eoi();
+		arch_interrupt_done(vmx_read(VMCS_EXIT_INTERRUPTION_INFO) & 0xff);
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
 	case VMX_EXIT_EXCEPTION_NMI:
+	case VMX_EXIT_PREEMPTION_TIMER:
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
 	case VMX_EXIT_CR_ACCESS:

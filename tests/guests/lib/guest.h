@@ -132,6 +132,11 @@ int trap_probe_inb(u16 port, u8 *value);
 int trap_probe_inw(u16 port, u16 *value);
 int trap_probe_inl(u16 port, u32 *value);
 int trap_probe_outb(u16 port, u8 value);
+/* For instructions the probes above do not cover: arm with the length of the one instruction
+ * that follows (#UD/#GP/#PF there skip it), run it, then disarm to get the vector or
+ * TRAP_NO_FAULT. Nothing but that instruction may run between the two calls. */
+void trap_probe_arm(u32 length);
+int trap_probe_disarm(void);
 
 /* ---- check.c: checks, results, the test-exit port ---- */
 void __noreturn test_exit(u32 code);
@@ -145,7 +150,18 @@ void check_no_fault(u32 number, const char *what, int vector);
 
 /* ---- hypercall.c ---- */
 #define HYPERCALL_VERSION 0
+#define HYPERCALL_RESTART_COUNT 1 /* how many times this guest was restarted */
+#define HYPERCALL_CONSOLE_WRITE 2 /* EBX = guest-physical address, ECX = length */
+#define HYPERCALL_CONSOLE_WRITE_MAX 256
+#define HYPERCALL_EFAULT 0xfffffff2u /* -14 */
+#define HYPERCALL_EINVAL 0xffffffeau /* -22 */
+#define HYPERCALL_ENOSYS 0xffffffdau /* -38 */
 u32 hypercall(u32 number);
+/* A hypercall with arguments in EBX and ECX. */
+u32 hypercall_args(u32 number, u32 arg_ebx, u32 arg_ecx);
+/* MOAT_HC_RESTART_COUNT into *count; false (and *count untouched) when Moat answers with an
+ * error code instead, e.g. -ENOSYS from a Moat without the call. */
+bool hypercall_restart_count(u32 *count);
 bool hypercall_vendor_is_amd(void);
 
 #endif

@@ -153,3 +153,13 @@ int trap_probe_outb(u16 port, u8 value)
 	asm volatile(".byte 0xee" : : "a"(value), "d"(port) : "memory");
 	return trap_disarm();
 }
+
+void trap_probe_arm(u32 length)
+{
+	trap_arm(length);
+}
+
+int trap_probe_disarm(void)
+{
+	return trap_disarm();
+}
