@@ -89,7 +89,10 @@ void audit_record(struct audit_log *log, const char *guest, const struct audit_r
 	log->records++;
 	if (record->event < AUDIT_EVENT_COUNT)
 		log->by_event[record->event]++;
-	if (!audit_take_token(log, now)) {
+	/* A record that stops or restarts the guest is always printed: there is at most one per
+	 * life of the guest, and max-restarts bounds the lives. */
+	if (!audit_take_token(log, now) && record->action != AUDIT_STOPPED &&
+	    record->action != AUDIT_RESTARTED) {
 		log->suppressed++;
 		log->unreported++;
 		return;

@@ -97,11 +97,29 @@ static void test_sequence_has_gaps_where_records_were_dropped(void **state)
 	assert_int_equal(final - first, AUDIT_BURST + 5 + 1);
 }
 
+static void test_stops_and_restarts_are_never_suppressed(void **state)
+{
+	struct audit_log log;
+	struct audit_record port = { .event = AUDIT_PORT_READ, .action = AUDIT_ALL_ONES };
+	struct audit_record stop = { .event = AUDIT_NPF, .target = 0xfee00300, .value = 2,
+				     .action = AUDIT_STOPPED };
+
+	test_log_capture();
+	audit_init(&log, REFILL);
+	for (u32 k = 0; k < AUDIT_BURST + 3; k++)
+		audit_record(&log, "g", &port, 0);
+	audit_record(&log, "g", &stop, 0);
+	assert_non_null(strstr(test_log_text(), "event=npf target=0xfee00300 value=0x2 "
+						"action=stopped"));
+	/* the three hidden port reads are reported just before it */
+	assert_non_null(strstr(test_log_text(), "event=suppressed target=0x0 value=0x3"));
+}
+
 static void test_tokens_refill_up_to_burst_only(void **state)
 {
 	struct audit_log log;
-	struct audit_record r = { .event = AUDIT_NPF, .target = 0x40000000, .value = 1,
-				  .action = AUDIT_STOPPED };
+	struct audit_record r = { .event = AUDIT_MSR_WRITE, .target = 0x1b, .value = 1,
+				  .action = AUDIT_GP };
 
 	test_log_capture();
 	audit_init(&log, REFILL);
@@ -135,6 +153,7 @@ int main(void)
 		cmocka_unit_test(test_line_format),
 		cmocka_unit_test(test_rate_limit_keeps_count),
 		cmocka_unit_test(test_sequence_has_gaps_where_records_were_dropped),
+		cmocka_unit_test(test_stops_and_restarts_are_never_suppressed),
 		cmocka_unit_test(test_tokens_refill_up_to_burst_only),
 		cmocka_unit_test(test_summary_counts_by_event),
 	};
