@@ -140,6 +140,9 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx", vm->name,
 		 vm->config->memory_size >> 20, vm->ram_hpa,
 		 config_format_name(vm->config->format), vm->config->image, entry.rip);
+	log_info("guest '%s': Moat's own memory for it: nested tables %lu B, vCPU control %lu B, "
+		 "guest record %lu B", vm->name, vm->nested.table_pages * PAGE_SIZE,
+		 hv->ops->vcpu_control_bytes, (u64)sizeof(*vm));
 	return 0;
 }
 

@@ -90,6 +90,8 @@ struct vcpu {
 struct vendor_ops {
 	const char *name;
 	const struct pt_format *nested_format;
+	/* Host memory one vCPU's control structures take (VMCB or VMCS, bitmaps, bookkeeping). */
+	u64 vcpu_control_bytes;
 	/* Enables the extension on the calling CPU. Returns 0 or a negative error, logged. */
 	int (*cpu_enable)(struct frame_allocator *frames);
 	/* Builds the vCPU's control structures for the entry state over the nested root. */

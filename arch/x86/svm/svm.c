@@ -271,6 +271,8 @@ static void svm_flush_nested(struct vcpu *vcpu)
 const struct vendor_ops svm_ops = {
 	.name = "AMD SVM",
 	.nested_format = &svm_npt_format,
+	/* bookkeeping page, VMCB, I/O and MSR permission maps (svm_vcpu_create) */
+	.vcpu_control_bytes = 2 * PAGE_SIZE + SVM_IOPM_SIZE + SVM_MSRPM_SIZE,
 	.cpu_enable = svm_cpu_enable,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_destroy = svm_vcpu_destroy,

@@ -321,6 +321,8 @@ static void vmx_flush_nested(struct vcpu *vcpu)
 const struct vendor_ops vmx_ops = {
 	.name = "Intel VMX",
 	.nested_format = &vmx_ept_format,
+	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap (vmx_vcpu_create) */
+	.vcpu_control_bytes = 2 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
 	.cpu_enable = vmx_cpu_enable,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_destroy = vmx_vcpu_destroy,
