@@ -91,6 +91,7 @@ struct smp_cpu {
 	smp_work_fn work;
 	void *work_arg;
 	hpa_t pages; /* SMP_AP_PAGES: stack and critical stack */
+	u64 online_tsc; /* when it checked in, for the start-up time report */
 	u32 apic_id;
 	bool online;
 } __aligned(64);
@@ -100,6 +101,7 @@ static u64 smp_stack_tops[SMP_MAX_CPUS - 1]; /* indexed by ticket (cpu - 1) */
 static u32 smp_online = 1;
 static hpa_t smp_trampoline_page, smp_low_pml4;
 static u64 smp_tsc_per_ms;
+static u64 smp_sipi_tsc;
 static u64 smp_bsp_pat;
 static struct descriptor_pointer smp_idt;
 static u32 smp_log_lock_word;
@@ -407,6 +409,7 @@ __noreturn void ap_main(u32 cpu_index)
 	smp_log_lock();
 	log_info("cpu %u online (APIC id %u)", cpu_index, cpu->apic_id);
 	smp_log_unlock();
+	cpu->online_tsc = x86_rdtsc();
 	__atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&smp_online, 1, __ATOMIC_RELEASE);
 	smp_park(cpu);
@@ -439,16 +442,28 @@ static u32 smp_wait_for_aps(struct ap_params *p)
 	return __atomic_fetch_add(&p->next_ticket, SMP_TICKETS_CLOSED, __ATOMIC_ACQ_REL);
 }
 
-static void smp_report(const struct ap_params *p, u32 tickets)
+static void smp_report(const struct ap_params *p, u32 tickets, u64 start)
 {
 	u32 holders = MIN(tickets, p->slots);
+	u64 last = smp_sipi_tsc;
 
-	for (u32 slot = 0; slot < holders; slot++)
-		if (!__atomic_load_n(&smp_cpus[slot + 1].online, __ATOMIC_ACQUIRE))
+	for (u32 slot = 0; slot < holders; slot++) {
+		const struct smp_cpu *cpu = &smp_cpus[slot + 1];
+
+		if (__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE))
+			last = MAX(last, cpu->online_tsc);
+		else
 			log_warn("smp: cpu %u started but did not check in: ignored", slot + 1);
+	}
 	if (tickets > holders)
 		log_warn("smp: %u more CPUs parked without a slot (SMP_MAX_CPUS is %u)",
 			 tickets - holders, SMP_MAX_CPUS);
+	log_info("smp: %u CPUs online", smp_online);
+	if (smp_online == 1)
+		log_info("smp: no AP answered; waited %lu us", smp_tsc_to_us(x86_rdtsc() - start));
+	else
+		log_info("smp: last AP online %lu us after the first SIPI; start-up took %lu us",
+			 smp_tsc_to_us(last - smp_sipi_tsc), smp_tsc_to_us(x86_rdtsc() - start));
 }
 
 static void smp_mailbox_ack(void *arg)
@@ -495,6 +510,7 @@ static bool smp_send_init_sipi_sipi(void)
 	if (!smp_send_to_others(ICR_DELIVERY_INIT | ICR_LEVEL_ASSERT))
 		return false;
 	smp_delay_us(SMP_INIT_DELAY_US);
+	smp_sipi_tsc = x86_rdtsc();
 	for (u32 i = 0; i < 2; i++) {
 		if (!smp_send_to_others(ICR_DELIVERY_STARTUP | ICR_LEVEL_ASSERT | vector))
 			return false;
@@ -532,10 +548,7 @@ u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
 	smp_send_init_sipi_sipi();
 	tickets = smp_wait_for_aps(params);
 	smp_free_slots(frames, MIN(tickets, slots), slots);
-	smp_report(params, tickets);
-	log_info("smp: %u CPUs online", smp_online);
-	log_info("smp: AP start-up took %lu us (INIT to last check-in or time-out)",
-		 smp_tsc_to_us(x86_rdtsc() - start));
+	smp_report(params, tickets, start);
 	smp_check_mailboxes();
 	return smp_online;
 }
