@@ -3,7 +3,6 @@
  * guests, take the machine, run the guests until they all stop, report, power off. */
 #include <moat/arch.h>
 #include <moat/log.h>
-#include <moat/smp.h>
 #include <moat/string.h>
 
 #include "boot.h"
@@ -91,7 +90,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (!hypervisor_create_guests(hv, &boot_files))
 		finish(hv);
 
-	smp_reserve_trampoline(); /* smp: the page below 1 MiB where the other CPUs start */
 	if (EFI_ERROR(boot_exit_firmware(image, &phys_top)))
 		panic("could not take the machine from the firmware");
 	arch_mask_legacy_interrupts();
@@ -100,7 +98,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (hv->ops->cpu_enable(&frames))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());
-	smp_start_aps(&frames, hv->tsc_per_ms); /* smp: start the other CPUs, parked for now */
 	arch_timer_start(MOAT_TIMER_PERIOD_MS);
 	sched_run(hv);
 	finish(hv);

@@ -126,6 +126,15 @@ static void vmx_invept(u64 type, u64 eptp)
 	__asm__ volatile("invept %0, %1" ::"m"(descriptor), "r"(type) : "cc", "memory");
 }
 
+static void vmx_invvpid(u64 type, u16 vpid)
+{
+	struct {
+		u64 vpid, linear;
+	} descriptor = { vpid, 0 };
+
+	__asm__ volatile("invvpid %0, %1" ::"m"(descriptor), "r"(type) : "cc", "memory");
+}
+
 static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
@@ -205,8 +214,11 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 			exit->info.detail = vmx_read(VMCS_INSTRUCTION_ERROR);
 			return false;
 		}
-		/* The EPT root may have been someone else's before: drop stale translations. */
+		/* The EPT root and the VPID may have been used before (a restarted guest keeps
+		 * its VPID): drop stale translations of both. */
 		vmx_invept(vmx_config.invept_type, vmx_read(VMCS_EPT_POINTER));
+		if (vmx_config.vpid)
+			vmx_invvpid(vmx_config.invvpid_type, (u16)vmx_read(VMCS_VPID));
 	}
 	return true;
 }
