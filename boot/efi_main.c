@@ -58,6 +58,9 @@ static bool load_config(EFI_FILE_HANDLE root, struct moat_config *config)
 		return false;
 	}
 	log_set_level(config->log_level);
+	for (u32 i = 0; i < config->shared_count; i++)
+		if (!config->shared[i].valid)
+			log_error("config: %s", config->shared[i].error);
 	for (u32 i = 0; i < config->guest_count; i++)
 		if (!config->guests[i].valid)
 			log_error("config: %s", config->guests[i].error);

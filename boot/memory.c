@@ -42,6 +42,10 @@ void boot_reserve_memory(const struct moat_config *config, struct frame_allocato
 		if (guest->valid)
 			pool_add(frames, guest->memory_size + PAGE_SIZE_2M, guest->name);
 	}
+	for (u32 i = 0; i < config->shared_count; i++)
+		if (config->shared[i].valid)
+			pool_add(frames, config->shared[i].size + PAGE_SIZE_2M,
+				 config->shared[i].name);
 }
 
 static u64 memory_map_top(const EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size)

@@ -123,6 +123,21 @@ int main(int argc, char **argv)
 		check_print_guest(&config.guests[i]);
 		all_valid &= config.guests[i].valid;
 	}
+	for (u32 i = 0; i < config.shared_count; i++) {
+		const struct shared_config *region = &config.shared[i];
+
+		all_valid &= region->valid;
+		if (!region->valid) {
+			printf("shared '%s': error: %s\n", region->name, region->error);
+			continue;
+		}
+		printf("shared '%s': ok: %llu KiB at 0x%llx, guests", region->name,
+		       (unsigned long long)region->size >> 10, (unsigned long long)region->address);
+		for (u32 g = 0; g < config.guest_count; g++)
+			if (region->guest_mask & (1u << g))
+				printf(" %s", config.guests[g].name);
+		printf("\n");
+	}
 	if (config.guest_count == 0) {
 		printf("%s: error: /guests has no guests\n", argv[1]);
 		return CHECK_EXIT_INVALID;

@@ -169,7 +169,7 @@ int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *e
 	struct config_parser parser = { .fdt = dtb, .out = out };
 	struct config_reason reason;
 	const char *path = "/";
-	int moat, guests, rc;
+	int moat, guests, shared, rc;
 
 	memset(out, 0, sizeof(*out));
 	out->log_level = LOG_INFO;
@@ -186,6 +186,10 @@ int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *e
 		goto bad_tree;
 	path = "/guests";
 	if (!config_parse_guests(&parser, guests, &reason))
+		goto bad_tree;
+	path = "/shared";
+	shared = fdt_subnode_offset(dtb, 0, "shared");
+	if (shared >= 0 && !config_parse_shared(&parser, shared, &reason))
 		goto bad_tree;
 	return 0;
 

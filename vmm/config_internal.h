@@ -60,5 +60,8 @@ bool config_address(struct config_prop prop, const char *property, u64 *out,
 
 /* Fills parser->out->guests[index] from one child of /guests (vmm/config_guest.c). */
 void config_parse_guest(struct config_parser *parser, int node, u32 index);
+/* Parses /shared (vmm/config_shared.c), after the guests; a bad region rejects itself and
+ * the guests that name it. Returns false for a damaged node. */
+bool config_parse_shared(struct config_parser *parser, int shared, struct config_reason *reason);
 
 #endif

@@ -58,6 +58,9 @@ static int vm_setup_memory(struct vm *vm)
 	}
 	guest_memory_init(&vm->memory);
 	ret = guest_memory_add(&vm->memory, 0, size, vm->ram_hpa, PT_RWX, GPA_REGION_RAM);
+	for (u32 i = 0; !ret && i < vm->shared_count; i++)
+		ret = guest_memory_add(&vm->memory, vm->shared[i]->address, vm->shared[i]->size,
+				       vm->shared_hpa[i], PT_READ | PT_WRITE, GPA_REGION_SHARED);
 	if (!ret)
 		ret = pt_create(&vm->nested, vm->ops->nested_format, vm->frames);
 	if (!ret)
@@ -157,9 +160,55 @@ void vm_destroy(struct vm *vm)
 	vm->ram_hpa = 0;
 }
 
+/* Takes host memory for every valid shared region; a region without memory rejects the
+ * guests that name it. */
+static void hypervisor_create_shared(struct hypervisor *hv)
+{
+	struct moat_config *config = &hv->config;
+
+	for (u32 r = 0; r < config->shared_count; r++) {
+		struct shared_config *region = &config->shared[r];
+
+		if (!region->valid)
+			continue;
+		hv->shared_hpa[r] = frame_alloc(hv->frames, region->size / PAGE_SIZE,
+						IS_ALIGNED(region->size, PAGE_SIZE_2M) ? PAGE_SIZE_2M
+											: PAGE_SIZE);
+		if (hv->shared_hpa[r]) {
+			log_info("shared region '%s': %lu KiB at guest-physical 0x%lx", region->name,
+				 region->size >> 10, region->address);
+			continue;
+		}
+		region->valid = false;
+		format(region->error, sizeof(region->error),
+		       "/shared/%s: not enough host memory for %lu KiB", region->name,
+		       region->size >> 10);
+		for (u32 g = 0; g < config->guest_count; g++)
+			if ((region->guest_mask & (1u << g)) && config->guests[g].valid) {
+				config->guests[g].valid = false;
+				format(config->guests[g].error, sizeof(config->guests[g].error),
+				       "uses shared region: %s", region->error);
+			}
+	}
+}
+
+/* Gives vm the shared regions its configuration names (their memory outlives restarts). */
+static void vm_attach_shared(struct hypervisor *hv, struct vm *vm)
+{
+	for (u32 r = 0; r < hv->config.shared_count; r++) {
+		const struct shared_config *region = &hv->config.shared[r];
+
+		if (region->valid && (region->guest_mask & (1u << vm->id))) {
+			vm->shared[vm->shared_count] = region;
+			vm->shared_hpa[vm->shared_count++] = hv->shared_hpa[r];
+		}
+	}
+}
+
 u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files)
 {
 	hv->files = files;
+	hypervisor_create_shared(hv);
 	uart_input_fn input = hv->console_input;
 	u32 ready = 0;
 
@@ -179,6 +228,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 			       config->error);
 			continue;
 		}
+		vm_attach_shared(hv, vm);
 		/* Host console input goes to the first guest with a console. */
 		if (config->devices & GUEST_DEVICE_UART) {
 			vm->console_input = input;

@@ -59,10 +59,27 @@ struct guest_config {
 	char error[CONFIG_ERROR_MAX];
 };
 
+#define CONFIG_MAX_SHARED 8
+#define CONFIG_SHARED_MAX_KIB (1024u * 1024) /* 1 GiB */
+#define CONFIG_SHARED_ADDRESS_LIMIT (1ULL << 39) /* GPAs every EPT/NPT walk can map */
+
+/* A region of host memory mapped into every guest it names, at the same guest-physical
+ * address, readable and writable, never executable (docs/config.md, "/shared"). */
+struct shared_config {
+	char name[CONFIG_NAME_MAX];
+	u64 size;
+	gpa_t address;
+	u32 guest_mask; /* bit i: guests[i] */
+	bool valid;
+	char error[CONFIG_ERROR_MAX];
+};
+
 struct moat_config {
 	enum log_level log_level;
 	u32 guest_count;
 	struct guest_config guests[CONFIG_MAX_GUESTS];
+	u32 shared_count;
+	struct shared_config shared[CONFIG_MAX_SHARED];
 };
 
 /*

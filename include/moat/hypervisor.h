@@ -25,6 +25,7 @@ struct hypervisor {
 	u32 vm_count;
 	uart_input_fn console_input; /* host console input, given to the first guest UART */
 	const struct boot_files *files; /* kept for restarts */
+	hpa_t shared_hpa[CONFIG_MAX_SHARED]; /* host memory of config.shared[i] */
 	u64 tsc_per_ms;                 /* measured at boot */
 };
 

@@ -38,6 +38,9 @@ struct vm {
 
 	struct guest_memory memory;
 	hpa_t ram_hpa;
+	u32 shared_count;
+	const struct shared_config *shared[CONFIG_MAX_SHARED];
+	hpa_t shared_hpa[CONFIG_MAX_SHARED];
 	struct page_table nested;
 	struct io_table io;
 	struct uart16550 uart;

@@ -22,7 +22,7 @@ GUEST_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
 
 GUEST_LIB_OBJS := $(addprefix $(GUEST_OBJ)/lib/,entry.o trap_stubs.o runtime.o trap.o \
 	console.o string.o check.o hypercall.o)
-GUEST_FLAT := hello probe oob forbidden demo bench
+GUEST_FLAT := hello probe oob forbidden demo bench shared_writer shared_reader
 # The hostile-guest suite (README.md, "Hostile-guest suite").
 GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_vminsn \
 	hostile_spin hostile_halt hostile_triple hostile_flood

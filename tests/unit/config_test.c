@@ -434,6 +434,83 @@ static void test_policy_errors(void **state)
 			"bytes");
 }
 
+/* / { guests { a, b, c (16 MiB each) }; shared { NAME { size-kib, address, guests } } } */
+static void shared_tree(u32 kib, u64 address, const char *guests, int guests_len)
+{
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_good("a");
+	guest_good("b");
+	guest_good("c");
+	node_end();
+	node_begin("shared");
+	node_begin("mailbox");
+	prop_u32("size-kib", kib);
+	prop_u64("address", address);
+	prop_raw("guests", guests, guests_len);
+	node_end();
+	node_end();
+	tree_end();
+	assert_int_equal(parse(), 0);
+}
+
+static void test_shared_region(void **state)
+{
+	static const char both[] = "a\0b";
+
+	shared_tree(64, 0x40000000, both, sizeof(both));
+	assert_int_equal(test_config.shared_count, 1);
+	assert_true(test_config.shared[0].valid);
+	assert_string_equal(test_config.shared[0].name, "mailbox");
+	assert_int_equal(test_config.shared[0].size, 64 * 1024);
+	assert_int_equal(test_config.shared[0].address, 0x40000000);
+	assert_int_equal(test_config.shared[0].guest_mask, 0x3);
+	assert_true(test_config.guests[0].valid);
+	assert_true(test_config.guests[1].valid);
+	assert_true(test_config.guests[2].valid);
+}
+
+/* A bad region is rejected, and so is every guest it names; the others still run. */
+static void check_bad_shared(u32 kib, u64 address, const char *guests, int len,
+			     const char *expected)
+{
+	shared_tree(kib, address, guests, len);
+	assert_false(test_config.shared[0].valid);
+	assert_string_equal(test_config.shared[0].error, expected);
+	for (u32 g = 0; g < 3; g++) {
+		bool named = test_config.shared[0].guest_mask & (1u << g);
+
+		assert_int_equal(test_config.guests[g].valid, !named);
+	}
+}
+
+static void test_shared_errors(void **state)
+{
+	static const char both[] = "a\0b", one[] = "a", ghost[] = "a\0zz", twice[] = "a\0a";
+
+	check_bad_shared(64, 0x40000000, one, sizeof(one),
+			 "/shared/mailbox: property 'guests': names 1 guest; a shared region "
+			 "needs at least 2");
+	check_bad_shared(64, 0x40000000, ghost, sizeof(ghost),
+			 "/shared/mailbox: property 'guests': unknown guest \"zz\"");
+	check_bad_shared(64, 0x40000000, twice, sizeof(twice),
+			 "/shared/mailbox: property 'guests': guest \"a\" named twice");
+	check_bad_shared(64, 0x800000, both, sizeof(both),
+			 "/shared/mailbox: property 'address': 0x800000 is inside the RAM of "
+			 "guest 'a' (16 MiB)");
+	check_bad_shared(64, 0x40000800, both, sizeof(both),
+			 "/shared/mailbox: property 'address': 0x40000800 is not page aligned");
+	check_bad_shared(6, 0x40000000, both, sizeof(both),
+			 "/shared/mailbox: property 'size-kib': 6 is not a multiple of 4 "
+			 "(whole pages)");
+	check_bad_shared(64, (1ULL << 39) - 4096, both, sizeof(both),
+			 "/shared/mailbox: property 'address': the region ends above "
+			 "0x8000000000");
+	assert_string_equal(test_config.guests[0].error,
+			    "uses shared region: /shared/mailbox: property 'address': the region "
+			    "ends above 0x8000000000");
+}
+
 static void test_unknown_and_duplicate_property(void **state)
 {
 	check_bad_guest("typo", write_unknown_property,
@@ -804,6 +881,8 @@ int main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_policy_defaults_and_values),
 		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_shared_region),
+		cmocka_unit_test(test_shared_errors),
 		cmocka_unit_test(test_unknown_and_duplicate_property),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_strings_and_paths),
