@@ -26,6 +26,8 @@ void boot_read_guest_files(EFI_FILE_HANDLE root, struct moat_config *config,
 
 /* Gives frames enough firmware memory for every valid guest plus Moat's own structures. */
 void boot_reserve_memory(const struct moat_config *config, struct frame_allocator *frames);
+/* Takes the two low pages the other CPUs start from (include/moat/smp.h). */
+void boot_reserve_ap_pages(void);
 /* Exits boot services; returns the top of physical address space to identity-map. */
 EFI_STATUS boot_exit_firmware(EFI_HANDLE image, u64 *phys_top);
 

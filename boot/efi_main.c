@@ -3,6 +3,7 @@
  * guests, take the machine, run the guests until they all stop, report, power off. */
 #include <moat/arch.h>
 #include <moat/log.h>
+#include <moat/smp.h>
 #include <moat/string.h>
 
 #include "boot.h"
@@ -93,6 +94,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (!hypervisor_create_guests(hv, &boot_files))
 		finish(hv);
 
+	boot_reserve_ap_pages();
 	if (EFI_ERROR(boot_exit_firmware(image, &phys_top)))
 		panic("could not take the machine from the firmware");
 	arch_mask_legacy_interrupts();
@@ -101,6 +103,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (hv->ops->cpu_enable(&frames))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());
+	/* The other CPUs start and park: guests still run on this one (docs/scheduling.md). */
+	smp_start_aps(&frames, hv->tsc_per_ms);
 	arch_timer_start(MOAT_TIMER_PERIOD_MS);
 	sched_run(hv);
 	finish(hv);

@@ -4,6 +4,8 @@
 #include <moat/log.h>
 #include <moat/string.h>
 
+#include <moat/smp.h>
+
 #include "boot.h"
 
 /* Page tables, VMCBs/VMCSs, bitmaps and host state: generous for eight guests. */
@@ -29,6 +31,35 @@ static bool pool_add(struct frame_allocator *frames, u64 size, const char *what)
 		return false;
 	}
 	return true;
+}
+
+static EFI_STATUS allocate_page_below(u64 last_byte, hpa_t *out)
+{
+	EFI_PHYSICAL_ADDRESS page = last_byte;
+	EFI_STATUS status;
+
+	status = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData, 1,
+				   &page);
+	*out = page;
+	return status;
+}
+
+void boot_reserve_ap_pages(void)
+{
+	hpa_t trampoline = 0, pml4 = 0;
+	EFI_STATUS status = allocate_page_below(SMP_TRAMPOLINE_LAST_BYTE, &trampoline);
+
+	/* Page 0 stays unmapped in Moat's tables: keep it taken and ask for another. */
+	if (!EFI_ERROR(status) && trampoline == 0)
+		status = allocate_page_below(SMP_TRAMPOLINE_LAST_BYTE, &trampoline);
+	if (!EFI_ERROR(status))
+		status = allocate_page_below(SMP_LOW_PML4_LAST_BYTE, &pml4);
+	if (EFI_ERROR(status)) {
+		log_error("smp: no free low page for the AP start-up code (EFI status 0x%lx): "
+			  "only this CPU will run", (u64)status);
+		trampoline = 0;
+	}
+	smp_set_low_pages(trampoline, pml4);
 }
 
 void boot_reserve_memory(const struct moat_config *config, struct frame_allocator *frames)

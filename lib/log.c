@@ -39,10 +39,21 @@ bool log_level_from_name(const char *name, enum log_level *out)
 	return false;
 }
 
+/* Several CPUs share the console: one line at a time. The wait is bounded so that a CPU that
+ * stopped while holding the lock (a panic) cannot silence the others. */
+#define LOG_LOCK_SPINS 10000000u
+static u32 log_lock_word;
+
 void log_raw(const char *text, size_t len)
 {
-	if (log_sink)
-		log_sink(text, len);
+	u32 spins = 0;
+
+	if (!log_sink)
+		return;
+	while (__atomic_exchange_n(&log_lock_word, 1, __ATOMIC_ACQUIRE) && ++spins < LOG_LOCK_SPINS)
+		__builtin_ia32_pause();
+	log_sink(text, len);
+	__atomic_store_n(&log_lock_word, 0, __ATOMIC_RELEASE);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Boot tests: each tests/boot/NAME.dts is a configuration booted on an emulated machine;
 # tests/boot/NAME.expect says what Moat's serial output must (+ REGEX) and must not
-# (- REGEX) contain; "~ MACHINE: reason" skips a machine that cannot run the test. Prints one PASS/FAIL line per (machine, test) and a count.
+# (- REGEX) contain; "~ MACHINE: reason" skips a machine that cannot run the test, and
+# "= cpus N" gives the machine N CPUs. Prints one PASS/FAIL line per (machine, test) and a count.
 # Usage: boot-test.sh [--matrix svm-qemu[,...]] [NAME...]
 #   machines: svm-qemu  AMD SVM + NPT in QEMU TCG
 #             vmx-bochs Intel VMX + EPT in Bochs (corei7_skylake_x)
@@ -45,19 +46,19 @@ check_expect() {
 }
 
 run_svm_qemu() {
-	local name=$1 dir=$2
-	qemu_cmd "$dir/esp.img" "$dir/OVMF_VARS.fd" tcg \
+	local name=$1 dir=$2 cpus=$3
+	qemu_cmd "$dir/esp.img" "$dir/OVMF_VARS.fd" tcg -smp "$cpus" \
 		-serial "file:$dir/serial.raw" -device isa-debug-exit,iobase=0x501,iosize=2
 	timeout "$timeout_s" "${QEMU_CMD[@]}" >"$dir/qemu.out" 2>&1
 }
 
 run_bochs() {
-	local model=$1 dir=$2
+	local model=$1 dir=$2 cpus=$3
 	scripts/bochs-run.sh --model "$model" --image "$dir/esp.img" --serial "$dir/serial.raw" \
-		--log "$dir/bochs.log" --timeout "$timeout_s" >"$dir/bochs.out" 2>&1
+		--log "$dir/bochs.log" --timeout "$timeout_s" --cpus "$cpus" >"$dir/bochs.out" 2>&1
 }
-run_vmx_bochs() { run_bochs corei7_skylake_x "$2"; }
-run_svm_bochs() { run_bochs ryzen "$2"; }
+run_vmx_bochs() { run_bochs corei7_skylake_x "$2" "$3"; }
+run_svm_bochs() { run_bochs ryzen "$2" "$3"; }
 
 # Why a VM entry failed, from Bochs' log (error: action=report logs each failed check).
 show_vmfail() {
@@ -69,7 +70,7 @@ show_vmfail() {
 
 # run_one MACHINE NAME: boots and checks; writes DIR/result
 run_one() {
-	local machine=$1 name=$2 dir="build/boot/$1/$2" start rc skip
+	local machine=$1 name=$2 dir="build/boot/$1/$2" start rc skip cpus
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	# "~ MACHINE: reason" in the .expect file: this machine cannot run the test (an emulator
@@ -84,8 +85,10 @@ run_one() {
 		return
 	fi
 	scripts/mkimage.sh "$dir/esp.img" build/moat.efi "$dir/moat.dtb" build/guests >/dev/null
+	# "= cpus N" in the .expect file: the machine has N CPUs (default 1).
+	cpus=$(sed -n 's/^= cpus \([0-9][0-9]*\)$/\1/p' "tests/boot/$name.expect" | head -1)
 	start=$(date +%s)
-	"run_${machine//-/_}" "$name" "$dir"
+	"run_${machine//-/_}" "$name" "$dir" "${cpus:-1}"
 	rc=$?
 	tr -d '\r' <"$dir/serial.raw" >"$dir/serial.log" 2>/dev/null || : >"$dir/serial.log"
 	{

@@ -31,6 +31,7 @@ void arch_mask_legacy_interrupts(void);
 
 /* Interrupt vectors Moat uses for itself. */
 #define ARCH_VECTOR_TIMER 0xef
+#define ARCH_VECTOR_WAKEUP 0xee /* wakes a parked CPU to read its mailbox */
 #define ARCH_VECTOR_SPURIOUS 0xff
 
 /* Measures the TSC (and local APIC timer) against the PIT; returns TSC ticks per ms. */
