@@ -5,6 +5,7 @@
 #include <moat/errno.h>
 #include <moat/log.h>
 #include <moat/pagetable.h>
+#include <moat/string.h>
 #include <moat/x86.h>
 
 #include "descriptors.h"
@@ -35,17 +36,27 @@ static void gdt_set_tss(u64 *slot, const struct tss64 *t)
 	slot[1] = base >> 32;
 }
 
-static void gdt_load(void)
+void descriptors_build(u64 *g, struct tss64 *t, u64 critical_stack_top)
 {
-	struct descriptor_pointer ptr = { .limit = sizeof(gdt) - 1, .base = (u64)(uintptr_t)gdt };
+	memset(g, 0, GDT_ENTRIES * sizeof(*g));
+	memset(t, 0, sizeof(*t));
+	g[GDT_SELECTOR_CODE64 / sizeof(*g)] = SEG_LIMIT_MAX | SEG_TYPE_CODE_READ |
+					      SEG_ACCESS_CODE_DATA | SEG_ACCESS_PRESENT |
+					      SEG_FLAG_LONG | SEG_FLAG_GRANULARITY;
+	g[GDT_SELECTOR_DATA / sizeof(*g)] = SEG_LIMIT_MAX | SEG_TYPE_DATA_WRITE |
+					    SEG_ACCESS_CODE_DATA | SEG_ACCESS_PRESENT |
+					    SEG_FLAG_DB | SEG_FLAG_GRANULARITY;
+	t->ist[IDT_IST_CRITICAL - 1] = critical_stack_top;
+	t->iomap_base = sizeof(*t); /* no I/O bitmap */
+	gdt_set_tss(&g[GDT_SELECTOR_TSS / sizeof(*g)], t);
+}
 
-	gdt[1] = SEG_LIMIT_MAX | SEG_TYPE_CODE_READ | SEG_ACCESS_CODE_DATA | SEG_ACCESS_PRESENT |
-		 SEG_FLAG_LONG | SEG_FLAG_GRANULARITY;
-	gdt[2] = SEG_LIMIT_MAX | SEG_TYPE_DATA_WRITE | SEG_ACCESS_CODE_DATA |
-		 SEG_ACCESS_PRESENT | SEG_FLAG_DB | SEG_FLAG_GRANULARITY;
-	tss.ist[IDT_IST_CRITICAL - 1] = (u64)(uintptr_t)(critical_stack + CRITICAL_STACK_SIZE);
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap */
-	gdt_set_tss(&gdt[3], &tss);
+void descriptors_load(const u64 *g)
+{
+	struct descriptor_pointer gdt_ptr = { .limit = GDT_ENTRIES * sizeof(*g) - 1,
+					      .base = (u64)(uintptr_t)g };
+	struct descriptor_pointer idt_ptr = { .limit = sizeof(idt) - 1,
+					      .base = (u64)(uintptr_t)idt };
 
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
@@ -59,19 +70,19 @@ static void gdt_load(void)
 			 "movw %%ax, %%ss\n\t"
 			 "movw %%ax, %%fs\n\t"
 			 "movw %%ax, %%gs\n\t"
-			 "ltr %w3"
+			 "ltr %w3\n\t"
+			 "lidt %4"
 			 :
-			 : "m"(ptr), "i"(GDT_SELECTOR_CODE64), "r"((u64)GDT_SELECTOR_DATA),
-			   "r"((u64)GDT_SELECTOR_TSS)
+			 : "m"(gdt_ptr), "i"(GDT_SELECTOR_CODE64), "r"((u64)GDT_SELECTOR_DATA),
+			   "r"((u64)GDT_SELECTOR_TSS), "m"(idt_ptr)
 			 : "rax", "memory");
 	/* Loading FS cleared its base; point it back at the canary block. */
 	x86_wrmsr(MSR_FS_BASE, (u64)(uintptr_t)fs_block);
 }
 
-static void idt_load(void)
+/* The IDT every CPU shares; descriptors_load loads it. */
+static void idt_build(void)
 {
-	struct descriptor_pointer ptr = { .limit = sizeof(idt) - 1, .base = (u64)(uintptr_t)idt };
-
 	for (u32 v = 0; v < IDT_VECTORS; v++) {
 		u64 handler = v < IDT_EXCEPTION_VECTORS
 				      ? isr_stub_table[v]
@@ -87,7 +98,6 @@ static void idt_load(void)
 			.offset_high = (u32)(handler >> 32),
 		};
 	}
-	__asm__ volatile("lidt %0" ::"m"(ptr));
 }
 
 static int paging_load(struct frame_allocator *frames, u64 phys_top)
@@ -115,8 +125,9 @@ static int paging_load(struct frame_allocator *frames, u64 phys_top)
 int arch_cpu_init(struct frame_allocator *frames, u64 phys_top)
 {
 	x86_cli();
-	gdt_load();
-	idt_load();
+	idt_build();
+	descriptors_build(gdt, &tss, (u64)(uintptr_t)(critical_stack + CRITICAL_STACK_SIZE));
+	descriptors_load(gdt);
 	return paging_load(frames, phys_top);
 }
 

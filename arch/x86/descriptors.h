@@ -62,6 +62,12 @@ struct exception_frame {
 	u64 rip, cs, rflags, rsp, ss;
 };
 
+/* Moat's GDT layout (null, code, data, TSS) over g, with t as the TSS and the given stack
+ * for NMI, #DF and #MC; every CPU has its own (arch/x86/cpu_setup.c). */
+void descriptors_build(u64 *g, struct tss64 *t, u64 critical_stack_top);
+/* Loads g, reloads the segment registers and TR, and loads the shared IDT. */
+void descriptors_load(const u64 *g);
+
 void exception_dispatch(struct exception_frame *frame);
 void interrupt_dispatch(u64 vector);
 extern const u64 isr_stub_table[IDT_EXCEPTION_VECTORS];

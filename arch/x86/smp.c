@@ -58,7 +58,6 @@ static hpa_t smp_trampoline_page, smp_low_pml4;
 static u64 smp_tsc_per_ms;
 static u64 smp_sipi_tsc;
 static u64 smp_bsp_pat;
-static struct descriptor_pointer smp_idt;
 static u32 smp_mailbox_acks;
 
 /* ---- time ---- */
@@ -158,27 +157,8 @@ static int smp_prepare_trampoline(struct ap_params **out, u32 slots)
 	return 0;
 }
 
-static void smp_gdt_set_tss(u64 *slot, const struct tss64 *t)
-{
-	u64 base = (u64)(uintptr_t)t, limit = sizeof(*t) - 1;
-
-	slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | SEG_TYPE_TSS64_AVAILABLE |
-		  SEG_ACCESS_PRESENT | ((base >> 24 & 0xff) << 56);
-	slot[1] = base >> 32;
-}
-
-/* Moat's GDT layout for one AP (the BSP's code and data descriptors, its own TSS). */
-static void smp_build_descriptors(struct smp_cpu *cpu, const u64 *bsp_gdt)
-{
-	memcpy(cpu->gdt, bsp_gdt, sizeof(cpu->gdt));
-	memset(&cpu->tss, 0, sizeof(cpu->tss));
-	cpu->tss.ist[IDT_IST_CRITICAL - 1] = cpu->pages + SMP_CRITICAL_STACK_PAGES * PAGE_SIZE;
-	cpu->tss.iomap_base = sizeof(cpu->tss); /* no I/O bitmap */
-	smp_gdt_set_tss(&cpu->gdt[GDT_SELECTOR_TSS / sizeof(u64)], &cpu->tss);
-}
-
 /* Gives each slot its pages; returns how many slots got them. */
-static u32 smp_allocate_slots(struct frame_allocator *frames, const u64 *bsp_gdt)
+static u32 smp_allocate_slots(struct frame_allocator *frames)
 {
 	u32 slot;
 
@@ -191,7 +171,8 @@ static u32 smp_allocate_slots(struct frame_allocator *frames, const u64 *bsp_gdt
 			break;
 		}
 		smp_stack_tops[slot] = cpu->pages + SMP_AP_PAGES * PAGE_SIZE;
-		smp_build_descriptors(cpu, bsp_gdt);
+		descriptors_build(cpu->gdt, &cpu->tss,
+				  cpu->pages + SMP_CRITICAL_STACK_PAGES * PAGE_SIZE);
 	}
 	return slot;
 }
@@ -205,32 +186,6 @@ static void smp_free_slots(struct frame_allocator *frames, u32 from, u32 to)
 }
 
 /* ---- on each AP ---- */
-
-/* As cpu_setup.c's gdt_load: reload CS with a far return, the data segments, then TR. */
-static void smp_load_descriptors(struct smp_cpu *cpu)
-{
-	struct descriptor_pointer gdt = { .limit = sizeof(cpu->gdt) - 1,
-					  .base = (u64)(uintptr_t)cpu->gdt };
-
-	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movw %w2, %%ax\n\t"
-			 "movw %%ax, %%ds\n\t"
-			 "movw %%ax, %%es\n\t"
-			 "movw %%ax, %%ss\n\t"
-			 "movw %%ax, %%fs\n\t"
-			 "movw %%ax, %%gs\n\t"
-			 "ltr %w3\n\t"
-			 "lidt %4"
-			 :
-			 : "m"(gdt), "i"(GDT_SELECTOR_CODE64), "r"((u64)GDT_SELECTOR_DATA),
-			   "r"((u64)GDT_SELECTOR_TSS), "m"(smp_idt)
-			 : "rax", "memory");
-}
 
 static bool smp_mailbox_claimed(smp_work_fn fn)
 {
@@ -261,9 +216,7 @@ __noreturn void ap_main(u32 cpu_index)
 {
 	struct smp_cpu *cpu = &smp_cpus[cpu_index];
 
-	smp_load_descriptors(cpu);
-	/* Loading FS cleared its base; libfdt-style canary reads need it (cpu_setup.c). */
-	arch_set_fs_canary_block();
+	descriptors_load(cpu->gdt);
 	x86_wrmsr(MSR_IA32_PAT, smp_bsp_pat);
 	lapic_setup_this_cpu();
 	cpu->apic_id = lapic_id();
@@ -380,7 +333,6 @@ static bool smp_send_init_sipi_sipi(void)
 
 u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
 {
-	struct descriptor_pointer bsp_gdt;
 	struct ap_params *params;
 	u64 start;
 	u32 slots, tickets;
@@ -390,14 +342,8 @@ u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
 	smp_tsc_per_ms = tsc_per_ms;
 	if (!smp_can_start(tsc_per_ms))
 		return smp_online;
-	__asm__ volatile("sgdt %0\n\tsidt %1" : "=m"(bsp_gdt), "=m"(smp_idt));
-	if (bsp_gdt.limit + 1u != sizeof(smp_cpus[0].gdt)) {
-		log_error("smp: Moat's GDT is %u bytes, expected %zu", bsp_gdt.limit + 1u,
-			  sizeof(smp_cpus[0].gdt));
-		return smp_online;
-	}
 	smp_bsp_pat = x86_rdmsr(MSR_IA32_PAT);
-	slots = smp_allocate_slots(frames, (const u64 *)(uintptr_t)bsp_gdt.base);
+	slots = smp_allocate_slots(frames);
 	if (smp_prepare_trampoline(&params, slots)) {
 		smp_free_slots(frames, 0, slots);
 		return smp_online;
@@ -456,16 +402,10 @@ int smp_run_on(u32 cpu, void (*fn)(void *), void *arg)
 
 void smp_host_descriptors(u32 cpu, struct host_descriptors *out)
 {
-	if (cpu == SMP_BSP || cpu >= SMP_MAX_CPUS) {
-		arch_host_descriptors(out);
+	/* The selectors and the IDT are the same on every CPU; the GDT and TSS are its own. */
+	arch_host_descriptors(out);
+	if (cpu == SMP_BSP || cpu >= SMP_MAX_CPUS)
 		return;
-	}
-	*out = (struct host_descriptors){
-		.gdt_base = (u64)(uintptr_t)smp_cpus[cpu].gdt,
-		.idt_base = smp_idt.base,
-		.tr_base = (u64)(uintptr_t)&smp_cpus[cpu].tss,
-		.code_selector = GDT_SELECTOR_CODE64,
-		.data_selector = GDT_SELECTOR_DATA,
-		.tr_selector = GDT_SELECTOR_TSS,
-	};
+	out->gdt_base = (u64)(uintptr_t)smp_cpus[cpu].gdt;
+	out->tr_base = (u64)(uintptr_t)&smp_cpus[cpu].tss;
 }
