@@ -5,6 +5,7 @@
 #include <moat/log.h>
 #include <moat/smp.h>
 #include <moat/string.h>
+#include <moat/x86.h>
 
 #include "boot.h"
 
@@ -16,6 +17,8 @@
 static struct hypervisor hypervisor;
 static struct boot_files boot_files;
 static struct frame_allocator frames;
+/* Application processors still running guests. */
+static u32 cpus_running;
 
 static void serial_sink(const char *text, size_t len)
 {
@@ -68,6 +71,62 @@ static bool load_config(EFI_FILE_HANDLE root, struct moat_config *config)
 	return true;
 }
 
+/* Stops the guests placed on cpu when it cannot run them. */
+static void stop_guests_on(struct hypervisor *hv, u32 cpu, const char *why)
+{
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		struct vm *vm = &hv->vms[i];
+
+		if (vm->vcpu.cpu == cpu && vm->state == VM_STATE_RUNNING) {
+			vm_stop(vm, "%s %s on cpu %u", why, hv->ops->name, cpu);
+			vm_destroy(vm);
+		}
+	}
+}
+
+/* What each application processor runs: its own VMX/SVM, timer and run loop. */
+static void cpu_main(void *arg)
+{
+	struct hypervisor *hv = arg;
+	u32 cpu = smp_this_cpu();
+
+	x86_cli();
+	if (hv->ops->cpu_enable(cpu)) {
+		stop_guests_on(hv, cpu, "cannot enable");
+	} else {
+		arch_timer_start(MOAT_TIMER_PERIOD_MS);
+		sched_run(hv, cpu);
+	}
+	__atomic_fetch_sub(&cpus_running, 1, __ATOMIC_RELEASE);
+}
+
+static bool cpu_has_guests(const struct hypervisor *hv, u32 cpu)
+{
+	for (u32 i = 0; i < hv->vm_count; i++)
+		if (hv->vms[i].vcpu.cpu == cpu && hv->vms[i].state == VM_STATE_RUNNING)
+			return true;
+	return false;
+}
+
+/* Hands every other CPU with guests its own run loop. */
+static void start_other_cpus(struct hypervisor *hv)
+{
+	hypervisor_place_guests(hv, smp_cpu_online);
+	for (u32 cpu = 1; cpu < SMP_MAX_CPUS; cpu++) {
+		if (!smp_cpu_online(cpu) || !cpu_has_guests(hv, cpu))
+			continue;
+		if (hv->ops->cpu_prepare(cpu, &frames)) {
+			stop_guests_on(hv, cpu, "no memory to enable");
+			continue;
+		}
+		__atomic_fetch_add(&cpus_running, 1, __ATOMIC_RELEASE);
+		if (smp_run_on(cpu, cpu_main, hv)) {
+			__atomic_fetch_sub(&cpus_running, 1, __ATOMIC_RELEASE);
+			stop_guests_on(hv, cpu, "could not start");
+		}
+	}
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 {
 	struct hypervisor *hv = &hypervisor;
@@ -100,12 +159,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	arch_mask_legacy_interrupts();
 	if (arch_cpu_init(&frames, phys_top))
 		panic("could not build Moat's own page tables");
-	if (hv->ops->cpu_enable(&frames))
+	if (hv->ops->cpu_prepare(0, &frames) || hv->ops->cpu_enable(0))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());
-	/* The other CPUs start and park: guests still run on this one (docs/scheduling.md). */
+	/* The other CPUs start, park, and get the guests placed on them (docs/scheduling.md). */
 	smp_start_aps(&frames, hv->tsc_per_ms);
+	start_other_cpus(hv);
 	arch_timer_start(MOAT_TIMER_PERIOD_MS);
-	sched_run(hv);
+	sched_run(hv, 0);
+	while (__atomic_load_n(&cpus_running, __ATOMIC_ACQUIRE))
+		x86_pause();
 	finish(hv);
 }

@@ -64,7 +64,7 @@ done >"$dir/rows.txt" || true
 # Switch cost and Moat's own memory per guest (from the switch and bench runs' logs).
 for m in "${machines[@]}"; do
 	ticks=$(cat "$dir/bench/$m/ticks")
-	switch=$(sed -n 's/.*sched: \([0-9]*\) switches.*, \([0-9]*\) TSC ticks each.*/\1 \2/p' \
+	switch=$(sed -n 's/.*sched: cpu 0: \([0-9]*\) switches.*, \([0-9]*\) TSC ticks each.*/\1 \2/p' \
 		"$dir/switch/$m/serial.log")
 	memory=$(sed -n "s/.*guest 'bench': Moat's own memory for it: nested tables \([0-9]*\) B, vCPU control \([0-9]*\) B, guest record \([0-9]*\) B/\1 \2 \3/p" \
 		"$dir/bench/$m/serial.log")

@@ -10,7 +10,7 @@
 static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
-	"time-limit-ms", "max-exits-per-second",
+	"time-limit-ms", "max-exits-per-second", "cpu",
 };
 
 static const struct {
@@ -252,7 +252,8 @@ static bool config_guest_policy(const void *fdt, int node, struct guest_config *
 				   &guest->time_limit_ms, reason) &&
 	       config_guest_number(fdt, node, "max-exits-per-second", UINT32_MAX,
 				   CONFIG_DEFAULT_MAX_EXITS_PER_SECOND,
-				   &guest->max_exits_per_second, reason);
+				   &guest->max_exits_per_second, reason) &&
+	       config_guest_number(fdt, node, "cpu", CONFIG_MAX_CPUS - 1, 0, &guest->cpu, reason);
 }
 
 /* Fills parser->out->guests[index] from one child of /guests; a problem marks only this

@@ -132,6 +132,7 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	vm_setup_devices(vm);
 	vm->vcpu.vm = vm;
 	vm->vcpu.id = 0;
+	vm->vcpu.cpu = vm->config->cpu;
 	fpu_init(&vm->vcpu.fpu);
 	ret = hv->ops->vcpu_create(&vm->vcpu, &entry, vm->nested.root, vm->frames);
 	if (ret) {
@@ -149,7 +150,22 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	return 0;
 }
 
-void vm_destroy(struct vm *vm)
+/* Guests on different CPUs stop and restart at the same time: the frame allocator they
+ * share is taken one at a time. Nothing in the exit path takes this lock. */
+static u32 frames_lock;
+
+static void frames_acquire(void)
+{
+	while (__atomic_exchange_n(&frames_lock, 1, __ATOMIC_ACQUIRE))
+		__builtin_ia32_pause();
+}
+
+static void frames_release(void)
+{
+	__atomic_store_n(&frames_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void vm_release(struct vm *vm)
 {
 	if (vm->vcpu.vendor)
 		vm->ops->vcpu_destroy(&vm->vcpu, vm->frames);
@@ -158,6 +174,13 @@ void vm_destroy(struct vm *vm)
 	if (vm->ram_hpa)
 		frame_free(vm->frames, vm->ram_hpa, vm->config->memory_size / PAGE_SIZE);
 	vm->ram_hpa = 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	frames_acquire();
+	vm_release(vm);
+	frames_release();
 }
 
 /* Takes host memory for every valid shared region; a region without memory rejects the
@@ -254,15 +277,29 @@ void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms)
 
 void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
 {
-	vm_destroy(vm);
+	frames_acquire();
+	vm_release(vm);
 	memset(&vm->memory, 0, sizeof(vm->memory));
 	memset(&vm->nested, 0, sizeof(vm->nested));
 	memset(&vm->vcpu, 0, sizeof(vm->vcpu));
 	vm->restarts++;
 	if (vm_create(hv, vm, hv->files)) {
-		vm_destroy(vm);
+		vm_release(vm);
 		vm->state = VM_STATE_STOPPED;
 		log_error("guest '%s' stopped: restart failed: %s", vm->name, vm->stop_reason);
+	}
+	frames_release();
+}
+
+void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu))
+{
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		struct vm *vm = &hv->vms[i];
+
+		if (vm->state != VM_STATE_RUNNING || cpu_online(vm->config->cpu))
+			continue;
+		vm_destroy(vm);
+		vm_reject(vm, "cpu %u is not online", vm->config->cpu);
 	}
 }
 

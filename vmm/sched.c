@@ -12,12 +12,12 @@
 #define SCHED_FLOOD_WINDOW_MS 100
 #define MS_PER_SECOND 1000
 
-static struct vm *sched_next(struct hypervisor *hv, u32 after)
+static struct vm *sched_next(struct hypervisor *hv, u32 cpu, u32 after)
 {
 	for (u32 step = 1; step <= hv->vm_count; step++) {
 		struct vm *vm = &hv->vms[(after + step) % hv->vm_count];
 
-		if (vm->state == VM_STATE_RUNNING)
+		if (vm->vcpu.cpu == cpu && vm->state == VM_STATE_RUNNING)
 			return vm;
 	}
 	return NULL;
@@ -79,7 +79,7 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	return now;
 }
 
-void sched_run(struct hypervisor *hv)
+void sched_run(struct hypervisor *hv, u32 cpu)
 {
 	u64 slice_ticks = hv->tsc_per_ms * SCHED_SLICE_MS;
 	u32 last = hv->vm_count ? hv->vm_count - 1 : 0;
@@ -88,7 +88,7 @@ void sched_run(struct hypervisor *hv)
 	u64 last_exit = 0, start;
 	struct vm *vm;
 
-	while ((vm = sched_next(hv, last))) {
+	while ((vm = sched_next(hv, cpu, last))) {
 		bool switching = loaded && loaded != &vm->vcpu;
 
 		/* Guests' x87/SSE state is switched here; Moat itself never touches it. */
@@ -114,7 +114,7 @@ void sched_run(struct hypervisor *hv)
 		last = vm->id;
 	}
 	if (switches.count)
-		log_info("sched: %lu switches between running guests, %lu TSC ticks each on average "
+		log_info("sched: cpu %u: %lu switches between running guests, %lu TSC ticks each on average "
 			 "from one guest's last exit to the next guest's entry",
-			 switches.count, switches.ticks / switches.count);
+			 cpu, switches.count, switches.ticks / switches.count);
 }

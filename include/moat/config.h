@@ -22,6 +22,7 @@ enum image_format {
 	IMAGE_FORMAT_MULTIBOOT,
 };
 
+#define CONFIG_MAX_CPUS 16 /* CPUs Moat uses, the first included */
 #define CONFIG_DEFAULT_MAX_RESTARTS 10
 #define CONFIG_MAX_RESTARTS 100000
 #define CONFIG_MAX_TIME_LIMIT_MS (24u * 3600 * 1000)
@@ -54,6 +55,7 @@ struct guest_config {
 	u32 max_restarts;
 	u32 time_limit_ms;        /* 0: no limit */
 	u32 max_exits_per_second; /* 0: no limit */
+	u32 cpu;                  /* the physical CPU its vCPU runs on */
 	/* false when this guest's node was rejected; error says why (node, property, what) */
 	bool valid;
 	char error[CONFIG_ERROR_MAX];

@@ -44,8 +44,10 @@ void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms);
 void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm);
 /* Releases a guest's vCPU, tables and RAM (zeroed) back to the frame allocator. */
 void vm_destroy(struct vm *vm);
-/* Runs every guest until all have stopped. */
-void sched_run(struct hypervisor *hv);
+/* Stops, before they run, the guests whose CPU did not come online. */
+void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu));
+/* Runs the guests placed on cpu (the calling CPU) until all of them have stopped. */
+void sched_run(struct hypervisor *hv, u32 cpu);
 /* Prints one summary line per guest. */
 void hypervisor_print_summary(const struct hypervisor *hv);
 

@@ -5,10 +5,11 @@
 #define MOAT_SMP_H
 
 #include <moat/arch.h>
+#include <moat/config.h>
 #include <moat/frame.h>
 
 /* CPUs Moat uses, the BSP included; further APs park without a slot. */
-#define SMP_MAX_CPUS 16
+#define SMP_MAX_CPUS CONFIG_MAX_CPUS
 /* The bootstrap processor is always cpu 0. */
 #define SMP_BSP 0
 /* Where the APs start: a whole page below the legacy video area, since a SIPI vector is a

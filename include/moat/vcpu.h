@@ -84,6 +84,7 @@ struct vcpu {
 	struct vcpu_regs regs;
 	struct fpu_state fpu;
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
+	u32 cpu;       /* the physical CPU this vCPU runs on (guest_config.cpu) */
 	void *vendor;  /* VMCB / VMCS bookkeeping, owned by the vendor code */
 };
 
@@ -92,8 +93,11 @@ struct vendor_ops {
 	const struct pt_format *nested_format;
 	/* Host memory one vCPU's control structures take (VMCB or VMCS, bitmaps, bookkeeping). */
 	u64 vcpu_control_bytes;
-	/* Enables the extension on the calling CPU. Returns 0 or a negative error, logged. */
-	int (*cpu_enable)(struct frame_allocator *frames);
+	/* Takes the per-CPU memory the extension needs on cpu (run on the first CPU). */
+	int (*cpu_prepare)(u32 cpu, struct frame_allocator *frames);
+	/* Enables the extension on the calling CPU, which is cpu. Returns 0 or a negative
+	 * error, logged. */
+	int (*cpu_enable)(u32 cpu);
 	/* Builds the vCPU's control structures for the entry state over the nested root. */
 	int (*vcpu_create)(struct vcpu *vcpu, const struct guest_entry_state *entry,
 			   hpa_t nested_root, struct frame_allocator *frames);

@@ -403,6 +403,7 @@ static void test_policy_defaults_and_values(void **state)
 	prop_u32("max-restarts", 40);
 	prop_u32("time-limit-ms", 2500);
 	prop_u32("max-exits-per-second", 0);
+	prop_u32("cpu", 3);
 	node_end();
 	node_end();
 	tree_end();
@@ -419,6 +420,14 @@ static void test_policy_defaults_and_values(void **state)
 	assert_int_equal(test_config.guests[1].max_restarts, 40);
 	assert_int_equal(test_config.guests[1].time_limit_ms, 2500);
 	assert_int_equal(test_config.guests[1].max_exits_per_second, 0);
+	assert_int_equal(test_config.guests[0].cpu, 0);
+	assert_int_equal(test_config.guests[1].cpu, 3);
+}
+
+static void write_cpu_too_high(void)
+{
+	write_required();
+	prop_u32("cpu", CONFIG_MAX_CPUS);
 }
 
 static void test_policy_errors(void **state)
@@ -429,6 +438,8 @@ static void test_policy_errors(void **state)
 	check_bad_guest("bad", write_huge_restarts,
 			"/guests/bad: property 'max-restarts': 100001 is above the maximum of "
 			"100000");
+	check_bad_guest("bad", write_cpu_too_high,
+			"/guests/bad: property 'cpu': 16 is above the maximum of 15");
 	check_bad_guest("bad", write_short_time_limit,
 			"/guests/bad: property 'time-limit-ms': expected a 32-bit cell, found 2 "
 			"bytes");
@@ -516,7 +527,8 @@ static void test_unknown_and_duplicate_property(void **state)
 	check_bad_guest("typo", write_unknown_property,
 			"/guests/typo: property 'memroy-mib': unknown property (known: "
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
-			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second)");
+			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second, "
+			"cpu)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node, "/guests/kid: unexpected child node 'extra'");

@@ -25,9 +25,9 @@ _Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 120, "svm_entry.S RE
 #define MSRPM_RANGE_BYTES 0x800
 #define MSRPM_MSRS_PER_RANGE 0x2000u
 
-/* Per-CPU host state (one CPU until Moat starts the others). */
-static hpa_t host_save_area;  /* VM_HSAVE_PA: where VMRUN keeps host state */
-static hpa_t host_vmload_area; /* VMSAVE/VMLOAD image of Moat's own FS/GS/TR/... */
+/* Per-CPU host state. */
+static hpa_t host_save_area[CONFIG_MAX_CPUS];   /* VM_HSAVE_PA: where VMRUN keeps host state */
+static hpa_t host_vmload_area[CONFIG_MAX_CPUS]; /* VMSAVE image of Moat's own FS/GS/TR/... */
 static u32 svm_asid_limit;
 static bool svm_has_nrips;
 
@@ -53,15 +53,22 @@ bool svm_probe(void)
 	return true;
 }
 
-static int svm_cpu_enable(struct frame_allocator *frames)
+static int svm_cpu_prepare(u32 cpu, struct frame_allocator *frames)
 {
-	host_save_area = frame_alloc(frames, 1, PAGE_SIZE);
-	host_vmload_area = frame_alloc(frames, 1, PAGE_SIZE);
-	if (!host_save_area || !host_vmload_area)
+	host_save_area[cpu] = frame_alloc(frames, 1, PAGE_SIZE);
+	host_vmload_area[cpu] = frame_alloc(frames, 1, PAGE_SIZE);
+	return host_save_area[cpu] && host_vmload_area[cpu] ? 0 : -MOAT_ENOMEM;
+}
+
+static int svm_cpu_enable(u32 cpu)
+{
+	if (!host_save_area[cpu] || !host_vmload_area[cpu])
 		return -MOAT_ENOMEM;
 	x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | EFER_SVME);
-	x86_wrmsr(MSR_VM_HSAVE_PA, host_save_area);
-	__asm__ volatile("vmsave %%rax" ::"a"(host_vmload_area) : "memory");
+	x86_wrmsr(MSR_VM_HSAVE_PA, host_save_area[cpu]);
+	__asm__ volatile("vmsave %%rax" ::"a"(host_vmload_area[cpu]) : "memory");
+	if (cpu != 0)
+		return 0;
 	log_info("svm: enabled, %u ASIDs, next-RIP save %s", svm_asid_limit,
 		 svm_has_nrips ? "yes" : "no (instruction lengths decoded by Moat)");
 	return 0;
@@ -199,7 +206,7 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	vmcb->save.rsp = vcpu->regs.rsp;
 	vmcb->save.rip = vcpu->regs.rip;
 	vmcb->save.rflags = vcpu->regs.rflags;
-	svm_enter_guest(ptr_to_hpa(vmcb), &vcpu->regs, host_vmload_area);
+	svm_enter_guest(ptr_to_hpa(vmcb), &vcpu->regs, host_vmload_area[vcpu->cpu]);
 	vcpu->regs.rax = vmcb->save.rax;
 	vcpu->regs.rsp = vmcb->save.rsp;
 	vcpu->regs.rip = vmcb->save.rip;
@@ -273,6 +280,7 @@ const struct vendor_ops svm_ops = {
 	.nested_format = &svm_npt_format,
 	/* bookkeeping page, VMCB, I/O and MSR permission maps (svm_vcpu_create) */
 	.vcpu_control_bytes = 2 * PAGE_SIZE + SVM_IOPM_SIZE + SVM_MSRPM_SIZE,
+	.cpu_prepare = svm_cpu_prepare,
 	.cpu_enable = svm_cpu_enable,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_destroy = svm_vcpu_destroy,

@@ -21,9 +21,9 @@ static const u32 vmx_swapped_msr_index[VMX_SWAPPED_MSRS] = {
 static struct vmx_config vmx_config;
 static u32 vmx_preemption_shift; /* VMX-preemption timer rate: TSC >> shift */
 static struct pt_format vmx_ept_format;
-/* Per-CPU state (one CPU until Moat starts the others). */
-static hpa_t vmxon_region;
-static struct vcpu *vmx_current;
+/* Per-CPU state: the VMXON region and the vCPU whose VMCS is current. */
+static hpa_t vmxon_region[CONFIG_MAX_CPUS];
+static struct vcpu *vmx_current[CONFIG_MAX_CPUS];
 
 static void vmx_read_caps(struct vmx_caps *caps)
 {
@@ -67,7 +67,16 @@ bool vmx_probe(void)
 	return true;
 }
 
-static int vmx_cpu_enable(struct frame_allocator *frames)
+static int vmx_cpu_prepare(u32 cpu, struct frame_allocator *frames)
+{
+	vmxon_region[cpu] = frame_alloc(frames, 1, PAGE_SIZE);
+	if (!vmxon_region[cpu])
+		return -MOAT_ENOMEM;
+	*(u32 *)hpa_to_ptr(vmxon_region[cpu]) = vmx_config.revision;
+	return 0;
+}
+
+static int vmx_cpu_enable(u32 cpu)
 {
 	u64 feature = x86_rdmsr(MSR_IA32_FEATURE_CONTROL);
 	u64 cr0 = x86_read_cr0(), cr4 = x86_read_cr4();
@@ -83,18 +92,21 @@ static int vmx_cpu_enable(struct frame_allocator *frames)
 		log_error("vmx: disabled by the firmware (IA32_FEATURE_CONTROL 0x%lx)", feature);
 		return -MOAT_ENOTSUP;
 	}
-	vmxon_region = frame_alloc(frames, 1, PAGE_SIZE);
-	if (!vmxon_region)
+	if (!vmxon_region[cpu])
 		return -MOAT_ENOMEM;
-	*(u32 *)hpa_to_ptr(vmxon_region) = vmx_config.revision;
 	/* CR0 and CR4 must hold the fixed bits in VMX operation (SDM Vol. 3 24.8). */
 	x86_write_cr0((cr0 | x86_rdmsr(MSR_VMX_CR0_FIXED0)) & x86_rdmsr(MSR_VMX_CR0_FIXED1));
 	x86_write_cr4((cr4 | x86_rdmsr(MSR_VMX_CR4_FIXED0)) & x86_rdmsr(MSR_VMX_CR4_FIXED1));
-	__asm__ volatile("vmxon %1; setbe %0" : "=qm"(failed) : "m"(vmxon_region) : "cc", "memory");
+	__asm__ volatile("vmxon %1; setbe %0"
+			 : "=qm"(failed)
+			 : "m"(vmxon_region[cpu])
+			 : "cc", "memory");
 	if (failed) {
-		log_error("vmx: VMXON failed");
+		log_error("vmx: VMXON failed on cpu %u", cpu);
 		return -MOAT_EIO;
 	}
+	if (cpu != 0)
+		return 0;
 	log_info("vmx: enabled, VPID %s, EPT A/D bits %s, preemption timer %s",
 		 vmx_config.vpid ? "yes" : "no", vmx_config.ept_accessed_dirty ? "yes" : "no",
 		 vmx_config.pin & PIN_PREEMPTION_TIMER ? "yes" : "no");
@@ -141,8 +153,8 @@ static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 
 	if (!vmx)
 		return;
-	if (vmx_current == vcpu)
-		vmx_current = NULL;
+	if (vmx_current[vcpu->cpu] == vcpu)
+		vmx_current[vcpu->cpu] = NULL;
 	if (vmx->vmcs) {
 		if (vmx->configured)
 			vmx_vmclear(vmx->vmcs);
@@ -198,15 +210,15 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
 
-	if (vmx_current == vcpu)
+	if (vmx_current[vcpu->cpu] == vcpu)
 		return true;
 	if ((!vmx->configured && !vmx_vmclear(vmx->vmcs)) || !vmx_vmptrld(vmx->vmcs)) {
 		exit->kind = VM_EXIT_INVALID_STATE;
 		exit->info.what = "VMCLEAR/VMPTRLD of the vCPU's VMCS failed";
 		return false;
 	}
-	vmx_swap_msrs(vmx_current, vcpu);
-	vmx_current = vcpu;
+	vmx_swap_msrs(vmx_current[vcpu->cpu], vcpu);
+	vmx_current[vcpu->cpu] = vcpu;
 	if (!vmx->configured) {
 		if (vmx_vmcs_setup(vcpu, &vmx_config)) {
 			exit->kind = VM_EXIT_INVALID_STATE;
@@ -326,7 +338,7 @@ static void vmx_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 
 static void vmx_flush_nested(struct vcpu *vcpu)
 {
-	if (vmx_current == vcpu)
+	if (vmx_current[vcpu->cpu] == vcpu)
 		vmx_invept(vmx_config.invept_type, vmx_read(VMCS_EPT_POINTER));
 }
 
@@ -335,6 +347,7 @@ const struct vendor_ops vmx_ops = {
 	.nested_format = &vmx_ept_format,
 	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap (vmx_vcpu_create) */
 	.vcpu_control_bytes = 2 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
+	.cpu_prepare = vmx_cpu_prepare,
 	.cpu_enable = vmx_cpu_enable,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_destroy = vmx_vcpu_destroy,

@@ -4,6 +4,7 @@
 #include <moat/arch.h>
 #include <moat/exit.h>
 #include <moat/log.h>
+#include <moat/smp.h>
 #include <moat/string.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
@@ -94,11 +95,12 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 	return vmcs_write_all(writes, ARRAY_SIZE(writes));
 }
 
-static int vmcs_setup_host(void)
+static int vmcs_setup_host(u32 cpu)
 {
 	struct host_descriptors d;
 
-	arch_host_descriptors(&d);
+	/* Each CPU has its own GDT and TSS (arch/x86/smp.c). */
+	smp_host_descriptors(cpu, &d);
 	const struct vmcs_write writes[] = {
 		{ VMCS_HOST_CR0, x86_read_cr0() },
 		{ VMCS_HOST_CR3, x86_read_cr3() },
@@ -185,7 +187,8 @@ int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config)
 		msr_bitmap_allow(vmx->msr_bitmap, msr_passthrough[i]);
 	vmx->cr0_shadow = CR0_PE | CR0_ET;
 	vmx->cr4_shadow = 0;
-	if (vmcs_setup_controls(vcpu, config) || vmcs_setup_host() || vmcs_setup_guest(vcpu))
+	if (vmcs_setup_controls(vcpu, config) || vmcs_setup_host(vcpu->cpu) ||
+	    vmcs_setup_guest(vcpu))
 		return -1;
 	vmx->configured = true;
 	return 0;
