@@ -3,7 +3,8 @@
 # Boot tests: each tests/boot/NAME.dts is a configuration booted on an emulated machine;
 # tests/boot/NAME.expect says what Moat's serial output must (+ REGEX) and must not
 # (- REGEX) contain; "~ MACHINE: reason" skips a machine that cannot run the test, and
-# "= cpus N" gives the machine N CPUs. Prints one PASS/FAIL line per (machine, test) and a count.
+# "= cpus N [M ...]" runs it on a machine with N CPUs (then M, ...; default 1). Prints one
+# PASS/FAIL/SKIP line per run, named boot/MACHINE/TEST (TEST.Ncpus when N > 1), and a count.
 # Usage: boot-test.sh [--matrix svm-qemu[,...]] [NAME...]
 #   machines: svm-qemu  AMD SVM + NPT in QEMU TCG
 #             vmx-bochs Intel VMX + EPT in Bochs (corei7_skylake_x)
@@ -68,39 +69,51 @@ show_vmfail() {
 	return 0
 }
 
-# run_one MACHINE NAME: boots and checks; writes DIR/result
+# The CPU counts a test runs with ("= cpus N [M ...]" in its .expect file; default 1).
+cpu_counts() {
+	local counts
+	counts=$(sed -n 's/^= cpus \([0-9][0-9 ]*\)$/\1/p' "tests/boot/$1.expect" | head -1)
+	echo "${counts:-1}"
+}
+
+# run_label NAME CPUS: how a run is named in results and build/boot/MACHINE/.
+run_label() {
+	if [ "$2" -eq 1 ]; then echo "$1"; else echo "$1.$2cpus"; fi
+}
+
+# run_one MACHINE NAME CPUS: boots and checks; writes DIR/result
 run_one() {
-	local machine=$1 name=$2 dir="build/boot/$1/$2" start rc skip cpus
+	local machine=$1 name=$2 cpus=$3 label dir start rc skip
+	label=$(run_label "$name" "$cpus")
+	dir="build/boot/$machine/$label"
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	# "~ MACHINE: reason" in the .expect file: this machine cannot run the test (an emulator
 	# limitation), reported as skipped with the reason.
 	skip=$(sed -n "s/^~ $machine: //p" "tests/boot/$name.expect" | head -1)
 	if [ -n "$skip" ]; then
-		echo "SKIP boot/$machine/$name: $skip" >"$dir/result"
+		echo "SKIP boot/$machine/$label: $skip" >"$dir/result"
 		return
 	fi
 	if ! dtc -q -I dts -O dtb -o "$dir/moat.dtb" "tests/boot/$name.dts" 2>"$dir/dtc.err"; then
-		{ echo "FAIL boot/$machine/$name: dtc failed"; sed 's/^/    /' "$dir/dtc.err"; } >"$dir/result"
+		{ echo "FAIL boot/$machine/$label: dtc failed"; sed 's/^/    /' "$dir/dtc.err"; } >"$dir/result"
 		return
 	fi
 	scripts/mkimage.sh "$dir/esp.img" build/moat.efi "$dir/moat.dtb" build/guests >/dev/null
-	# "= cpus N" in the .expect file: the machine has N CPUs (default 1).
-	cpus=$(sed -n 's/^= cpus \([0-9][0-9]*\)$/\1/p' "tests/boot/$name.expect" | head -1)
 	start=$(date +%s)
-	"run_${machine//-/_}" "$name" "$dir" "${cpus:-1}"
+	"run_${machine//-/_}" "$name" "$dir" "$cpus"
 	rc=$?
 	tr -d '\r' <"$dir/serial.raw" >"$dir/serial.log" 2>/dev/null || : >"$dir/serial.log"
 	{
 		local secs=$(($(date +%s) - start))
 		if [ $rc -eq 124 ]; then
-			echo "FAIL boot/$machine/$name: timed out after ${timeout_s}s"
+			echo "FAIL boot/$machine/$label: timed out after ${timeout_s}s"
 			tail -n 15 "$dir/serial.log" | sed 's/^/      | /'
 			show_vmfail "$dir"
 		elif out=$(check_expect "$dir/serial.log" "tests/boot/$name.expect"); then
-			echo "PASS boot/$machine/$name (${secs}s)"
+			echo "PASS boot/$machine/$label (${secs}s)"
 		else
-			echo "FAIL boot/$machine/$name (${secs}s), log: $dir/serial.log"
+			echo "FAIL boot/$machine/$label (${secs}s), log: $dir/serial.log"
 			echo "$out"
 			grep -E "moat: (error|warn)|FAIL|panic" "$dir/serial.log" | head -10 | sed 's/^/      | /'
 			show_vmfail "$dir"
@@ -108,28 +121,34 @@ run_one() {
 	} >"$dir/result"
 }
 
-export -f run_one check_expect run_svm_qemu run_bochs run_vmx_bochs run_svm_bochs show_vmfail \
+export -f run_one run_label check_expect run_svm_qemu run_bochs run_vmx_bochs run_svm_bochs show_vmfail \
 	qemu_cmd
 export timeout_s OVMF_CODE OVMF_VARS
 pairs=()
 for machine in ${matrix//,/ }; do
-	for t in "${tests[@]}"; do pairs+=("$machine $t"); done
+	for t in "${tests[@]}"; do
+		for n in $(cpu_counts "$t"); do pairs+=("$machine $t $n"); done
+	done
 done
-printf '%s\n' "${pairs[@]}" | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1"'
+printf '%s\n' "${pairs[@]}" | xargs -P "$jobs" -L 1 bash -c 'run_one "$0" "$1" "$2"'
 
 passed=0 failed=0 skipped=0
 for p in "${pairs[@]}"; do
 	set -- $p
-	r="build/boot/$1/$2/result"
+	label=$(run_label "$2" "$3")
+	r="build/boot/$1/$label/result"
 	if [ -f "$r" ] && head -1 "$r" | grep -q '^PASS'; then
 		passed=$((passed + 1))
 	elif [ -f "$r" ] && head -1 "$r" | grep -q '^SKIP'; then
 		skipped=$((skipped + 1))
 	else
 		failed=$((failed + 1))
-		[ -f "$r" ] || echo "FAIL boot/$1/$2: no result" >"build/boot/$1/$2/result"
+		if [ ! -f "$r" ]; then
+			mkdir -p "$(dirname "$r")"
+			echo "FAIL boot/$1/$label: no result" >"$r"
+		fi
 	fi
-	cat "build/boot/$1/$2/result"
+	cat "$r"
 done
 echo "boot tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
