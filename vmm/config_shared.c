@@ -111,8 +111,7 @@ static bool config_shared_region(const void *fdt, int node, struct moat_config *
 	return config_shared_fits(config, index, reason);
 }
 
-/* The guests of a rejected region cannot run as configured: reject them too. */
-static void config_shared_reject(struct moat_config *config, const struct shared_config *region)
+void config_reject_sharing_guests(struct moat_config *config, const struct shared_config *region)
 {
 	for (u32 g = 0; g < config->guest_count; g++) {
 		struct guest_config *guest = &config->guests[g];
@@ -149,7 +148,7 @@ bool config_parse_shared(struct config_parser *parser, int shared, struct config
 			continue;
 		format(path, sizeof(path), "/shared/%s", region->name);
 		config_describe(region->error, sizeof(region->error), path, &why);
-		config_shared_reject(config, region);
+		config_reject_sharing_guests(config, region);
 	}
 	if (node != -FDT_ERR_NOTFOUND)
 		return config_fail(reason, NULL, "damaged node (%s)", fdt_strerror(node));

@@ -41,7 +41,6 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 	struct vm *vm = vcpu->vm;
 	const struct vendor_ops *ops = vm->ops;
 
-	vm->exits++;
 	switch (exit->kind) {
 	case VM_EXIT_CPUID:
 		cpuid_handle(vcpu);

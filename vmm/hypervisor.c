@@ -206,12 +206,7 @@ static void hypervisor_create_shared(struct hypervisor *hv)
 		format(region->error, sizeof(region->error),
 		       "/shared/%s: not enough host memory for %lu KiB", region->name,
 		       region->size >> 10);
-		for (u32 g = 0; g < config->guest_count; g++)
-			if ((region->guest_mask & (1u << g)) && config->guests[g].valid) {
-				config->guests[g].valid = false;
-				format(config->guests[g].error, sizeof(config->guests[g].error),
-				       "uses shared region: %s", region->error);
-			}
+		config_reject_sharing_guests(config, region);
 	}
 }
 

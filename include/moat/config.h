@@ -93,5 +93,8 @@ int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *e
 		 size_t err_size);
 
 const char *config_format_name(enum image_format format);
+/* The guests of a rejected shared region cannot run as configured: marks each of them
+ * invalid with "uses shared region: <the region's error>". */
+void config_reject_sharing_guests(struct moat_config *config, const struct shared_config *region);
 
 #endif

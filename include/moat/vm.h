@@ -50,7 +50,6 @@ struct vm {
 	struct vm_clock clock;
 	u32 restarts;
 	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
-	u64 exits;
 	bool has_exit_code;
 	u32 exit_code;
 	char stop_reason[VM_STOP_REASON_MAX];
