@@ -21,7 +21,10 @@ EFI_CFLAGS := $(COMMON_CFLAGS) -O2 -ffreestanding -fno-builtin -fpic -fshort-wch
 	-maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DMOAT_IMAGE \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
 # -z muldefs: lib/string.c's memcpy/memset take the place of libefi.a's byte loops.
-EFI_LDFLAGS := -nostdlib -znocombreloc -z muldefs -T linker.ld -shared -Bsymbolic -L$(EFI_LIB)
+# --no-undefined: a helper the compiler expects from libgcc (which is not linked) is a link
+# error, not a jump into nowhere at run time.
+EFI_LDFLAGS := -nostdlib -znocombreloc -z muldefs --no-undefined -T linker.ld -shared -Bsymbolic \
+	-L$(EFI_LIB)
 
 # Code shared by the image and the host tests: plain C, no vendor headers in vmm/ mm/ devices/.
 GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/strlcpy.c

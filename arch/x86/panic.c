@@ -30,6 +30,22 @@ __noreturn void panic(const char *fmt, ...)
 	platform_power_off();
 }
 
+extern const char ImageBase[]; /* gnu-efi's linker script: the image's first byte */
+
+#define PANIC_STACK_WORDS 16
+
+/* The words on top of the faulting stack, as offsets into moat.so where they point into it:
+ * the return addresses among them name the callers. */
+static void panic_log_stack(u64 rsp)
+{
+	const u64 *stack = (const u64 *)(uintptr_t)rsp;
+	u64 base = (u64)(uintptr_t)ImageBase;
+
+	for (u32 i = 0; i < PANIC_STACK_WORDS; i += 4)
+		log_error("stack+%02x: %016lx %016lx %016lx %016lx (moat.so+0x%lx)", i * 8,
+			  stack[i], stack[i + 1], stack[i + 2], stack[i + 3], stack[i] - base);
+}
+
 void exception_dispatch(struct exception_frame *f)
 {
 	/* An NMI is not Moat's fault (a watchdog, a platform event): note it and go on. */
@@ -44,6 +60,9 @@ void exception_dispatch(struct exception_frame *f)
 	log_error("exception %lu (%s), error code 0x%lx", f->vector, name, f->error_code);
 	log_error("rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx", f->rip, f->cs,
 		  f->rflags, f->rsp, f->ss);
+	/* Where that is in build/moat.so, for objdump/addr2line. */
+	log_error("rip is moat.so+0x%lx", f->rip - (u64)(uintptr_t)&ImageBase);
+	panic_log_stack(f->rsp);
 	log_error("rax %016lx rbx %016lx rcx %016lx rdx %016lx", f->rax, f->rbx, f->rcx,
 		  f->rdx);
 	log_error("rsi %016lx rdi %016lx rbp %016lx r8  %016lx", f->rsi, f->rdi, f->rbp, f->r8);
