@@ -11,7 +11,6 @@
 
 #define MOAT_VERSION "0.1"
 /* Moat's timer makes every guest exit at least this often (one scheduling slice). */
-#define MOAT_TIMER_PERIOD_MS 10
 
 /* Everything Moat keeps lives here, in the image's own data. */
 static struct hypervisor hypervisor;
@@ -71,19 +70,6 @@ static bool load_config(EFI_FILE_HANDLE root, struct moat_config *config)
 	return true;
 }
 
-/* Stops the guests placed on cpu when it cannot run them. */
-static void stop_guests_on(struct hypervisor *hv, u32 cpu, const char *why)
-{
-	for (u32 i = 0; i < hv->vm_count; i++) {
-		struct vm *vm = &hv->vms[i];
-
-		if (vm->vcpu.cpu == cpu && vm->state == VM_STATE_RUNNING) {
-			vm_stop(vm, "%s %s on cpu %u", why, hv->ops->name, cpu);
-			vm_destroy(vm);
-		}
-	}
-}
-
 /* What each application processor runs: its own VMX/SVM, timer and run loop. */
 static void cpu_main(void *arg)
 {
@@ -92,9 +78,9 @@ static void cpu_main(void *arg)
 
 	x86_cli();
 	if (hv->ops->cpu_enable(cpu)) {
-		stop_guests_on(hv, cpu, "cannot enable");
+		sched_abandon_cpu(hv, cpu, "cannot enable");
 	} else {
-		arch_timer_start(MOAT_TIMER_PERIOD_MS);
+		arch_timer_start(hv->config.slice_us);
 		sched_run(hv, cpu);
 	}
 	__atomic_fetch_sub(&cpus_running, 1, __ATOMIC_RELEASE);
@@ -102,9 +88,13 @@ static void cpu_main(void *arg)
 
 static bool cpu_has_guests(const struct hypervisor *hv, u32 cpu)
 {
-	for (u32 i = 0; i < hv->vm_count; i++)
-		if (hv->vms[i].vcpu.cpu == cpu && hv->vms[i].state == VM_STATE_RUNNING)
-			return true;
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		const struct vm *vm = &hv->vms[i];
+
+		for (u32 v = 0; v < vm->vcpu_count; v++)
+			if (vm->vcpus[v].cpu == cpu && vm->state == VM_STATE_RUNNING)
+				return true;
+	}
 	return false;
 }
 
@@ -116,13 +106,13 @@ static void start_other_cpus(struct hypervisor *hv)
 		if (!smp_cpu_online(cpu) || !cpu_has_guests(hv, cpu))
 			continue;
 		if (hv->ops->cpu_prepare(cpu, &frames)) {
-			stop_guests_on(hv, cpu, "no memory to enable");
+			sched_abandon_cpu(hv, cpu, "no memory to enable");
 			continue;
 		}
 		__atomic_fetch_add(&cpus_running, 1, __ATOMIC_RELEASE);
 		if (smp_run_on(cpu, cpu_main, hv)) {
 			__atomic_fetch_sub(&cpus_running, 1, __ATOMIC_RELEASE);
-			stop_guests_on(hv, cpu, "could not start");
+			sched_abandon_cpu(hv, cpu, "could not start");
 		}
 	}
 }
@@ -150,6 +140,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	boot_reserve_memory(&hv->config, &frames);
 	hv->frames = &frames;
 	hv->console_input = serial_read_byte;
+	hv->idle = arch_idle;
+	hv->kick = smp_kick;
 	if (!hypervisor_create_guests(hv, &boot_files))
 		finish(hv);
 
@@ -162,10 +154,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (hv->ops->cpu_prepare(0, &frames) || hv->ops->cpu_enable(0))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());
+	log_info("sched: slice %u us", hv->config.slice_us);
 	/* The other CPUs start, park, and get the guests placed on them (docs/scheduling.md). */
 	smp_start_aps(&frames, hv->tsc_per_ms);
 	start_other_cpus(hv);
-	arch_timer_start(MOAT_TIMER_PERIOD_MS);
+	arch_timer_start(hv->config.slice_us);
 	sched_run(hv, 0);
 	while (__atomic_load_n(&cpus_running, __ATOMIC_ACQUIRE))
 		x86_pause();

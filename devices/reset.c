@@ -10,7 +10,7 @@
 #define KBC_COMMAND_PULSE_RESET 0xfe
 #define BUS_EMPTY 0xffffffffu
 
-enum io_result reset_io(struct vm *vm, void *device, u16 offset, u8 size, bool in, u32 *value)
+enum io_result reset_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in, u32 *value)
 {
 	u16 port = (u16)(uintptr_t)device;
 	u8 byte = (u8)*value;
@@ -21,7 +21,7 @@ enum io_result reset_io(struct vm *vm, void *device, u16 offset, u8 size, bool i
 	}
 	if ((port == RESET_CONTROL_PORT && (byte & RESET_CONTROL_RST_CPU)) ||
 	    (port == RESET_KBC_COMMAND_PORT && byte == KBC_COMMAND_PULSE_RESET)) {
-		vm_reset(vm, port, byte);
+		vm_reset(vcpu, port, byte);
 		return IO_STOP_GUEST;
 	}
 	return IO_HANDLED;

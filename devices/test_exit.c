@@ -14,13 +14,13 @@ static u32 test_exit_value(u32 value, u8 size)
 	return value & (u32)(BIT(size * TEST_EXIT_BITS_PER_BYTE) - 1);
 }
 
-enum io_result test_exit_io(struct vm *vm, void *device, u16 offset, u8 size, bool in, u32 *value)
+enum io_result test_exit_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in, u32 *value)
 {
 	if (in) {
 		/* Like isa-debug-exit, the port reads as zero. */
 		*value = 0;
 		return IO_HANDLED;
 	}
-	vm_stop_with_code(vm, test_exit_value(*value, size));
+	vm_stop_with_code(vcpu->vm, test_exit_value(*value, size));
 	return IO_STOP_GUEST;
 }

@@ -240,7 +240,7 @@ void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value)
 }
 
 /* Every access size reaches the low byte: a wider IN reads the register zero-extended. */
-enum io_result uart_io(struct vm *vm, void *device, u16 offset, u8 size, bool in, u32 *value)
+enum io_result uart_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in, u32 *value)
 {
 	struct uart16550 *uart = device;
 

@@ -65,6 +65,43 @@ static void *check_read_file(const char *path, size_t *size)
 	return buf;
 }
 
+/* A CPU set as "any cpu", "cpu 3" or "cpus 0-2,5". */
+static void check_print_cpus(u32 set)
+{
+	const char *sep = "";
+
+	if (set == CONFIG_ALL_CPUS) {
+		printf("any cpu");
+		return;
+	}
+	printf("cpu%s ", (set & (set - 1)) ? "s" : "");
+	for (u32 cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++) {
+		u32 last = cpu;
+
+		if (!(set & (1u << cpu)))
+			continue;
+		while (last + 1 < CONFIG_MAX_CPUS && (set & (1u << (last + 1))))
+			last++;
+		printf("%s%u", sep, cpu);
+		if (last != cpu)
+			printf("-%u", last);
+		sep = ",";
+		cpu = last;
+	}
+}
+
+/* ", 2 vCPUs (0: cpus 0-1; 1: any cpu), dedicated" */
+static void check_print_vcpus(const struct guest_config *guest)
+{
+	printf(", %u vCPU%s (", guest->vcpu_count, guest->vcpu_count == 1 ? "" : "s");
+	for (u32 v = 0; v < guest->vcpu_count; v++) {
+		if (guest->vcpu_count > 1)
+			printf("%s%u: ", v ? "; " : "", v);
+		check_print_cpus(guest->vcpu_cpus[v]);
+	}
+	printf(")%s", guest->dedicated ? ", dedicated" : "");
+}
+
 static void check_print_guest(const struct guest_config *guest)
 {
 	const char *sep = ", devices ";
@@ -83,6 +120,7 @@ static void check_print_guest(const struct guest_config *guest)
 	}
 	if (guest->module_count)
 		printf(", %u module%s", guest->module_count, guest->module_count == 1 ? "" : "s");
+	check_print_vcpus(guest);
 	for (size_t i = 0; i < sizeof(check_devices) / sizeof(check_devices[0]); i++) {
 		if (guest->devices & check_devices[i].bit) {
 			printf("%s%s", sep, check_devices[i].name);

@@ -24,6 +24,7 @@ static const char *const audit_event_names[AUDIT_EVENT_COUNT] = {
 	[AUDIT_HALT] = "halt",
 	[AUDIT_TIME_LIMIT] = "time-limit",
 	[AUDIT_RESET] = "reset",
+	[AUDIT_IPI] = "ipi",
 	[AUDIT_SUPPRESSED] = "suppressed",
 };
 

@@ -7,7 +7,7 @@
 
 #include "config_internal.h"
 
-static const char *const config_moat_properties[] = { "log-level" };
+static const char *const config_moat_properties[] = { "log-level", "slice-us" };
 
 const char *config_format_name(enum image_format format)
 {
@@ -83,15 +83,20 @@ static bool config_check_compatible(const void *fdt, struct config_reason *reaso
 			   strlen(prop.data) + 1 < (size_t)prop.len ? " and more" : "");
 }
 
-static bool config_parse_moat(const void *fdt, int node, struct moat_config *out,
-			      struct config_reason *reason)
+/* What an absent /moat node or property means; also what a rejected tree leaves behind. */
+static void config_set_defaults(struct moat_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->log_level = LOG_INFO;
+	out->slice_us = CONFIG_DEFAULT_SLICE_US;
+}
+
+static bool config_parse_log_level(const void *fdt, int node, struct moat_config *out,
+				   struct config_reason *reason)
 {
 	struct config_prop prop = config_get(fdt, node, "log-level");
 	char quoted[CONFIG_QUOTE_MAX + 1];
 
-	if (!config_check_node(fdt, node, config_moat_properties,
-			       ARRAY_SIZE(config_moat_properties), reason))
-		return false;
 	if (!prop.data)
 		return true;
 	if (!config_string(prop, "log-level", reason))
@@ -103,6 +108,25 @@ static bool config_parse_moat(const void *fdt, int node, struct moat_config *out
 				   quoted);
 	}
 	return true;
+}
+
+/* The time slice of vCPUs that share a CPU (docs/scheduling.md). */
+static bool config_parse_slice(const void *fdt, int node, struct moat_config *out,
+			       struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "slice-us");
+
+	return !prop.data || config_u32(prop, "slice-us", CONFIG_MIN_SLICE_US,
+					CONFIG_MAX_SLICE_US, &out->slice_us, reason);
+}
+
+static bool config_parse_moat(const void *fdt, int node, struct moat_config *out,
+			      struct config_reason *reason)
+{
+	return config_check_node(fdt, node, config_moat_properties,
+				 ARRAY_SIZE(config_moat_properties), reason) &&
+	       config_parse_log_level(fdt, node, out, reason) &&
+	       config_parse_slice(fdt, node, out, reason);
 }
 
 /* Finds the root's children named exactly "moat" and "guests" (a unit address does not
@@ -171,8 +195,7 @@ int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *e
 	const char *path = "/";
 	int moat, guests, shared, rc;
 
-	memset(out, 0, sizeof(*out));
-	out->log_level = LOG_INFO;
+	config_set_defaults(out);
 	if (err && err_size)
 		err[0] = '\0';
 	rc = config_check_blob(dtb, dtb_size, err, err_size);
@@ -195,8 +218,7 @@ int config_parse(const void *dtb, u64 dtb_size, struct moat_config *out, char *e
 
 bad_tree:
 	config_describe(err, err_size, path, &reason);
-	memset(out, 0, sizeof(*out));
-	out->log_level = LOG_INFO;
+	config_set_defaults(out);
 	return -MOAT_EINVAL;
 }
 

@@ -10,7 +10,7 @@
 static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
-	"time-limit-ms", "max-exits-per-second", "cpu",
+	"time-limit-ms", "max-exits-per-second", "cpu",	   "dedicated",
 };
 
 static const struct {
@@ -22,6 +22,37 @@ static const struct {
 };
 
 /* ---- one guest node ---- */
+
+/* config_check_node without its no-children rule: a guest's children are its vcpu@N nodes,
+ * which config_parse_vcpus checks. Every property must be known and appear once. */
+static bool config_guest_check_properties(const void *fdt, int node, struct config_reason *reason)
+{
+	u32 seen[ARRAY_SIZE(config_guest_properties)] = { 0 };
+	char list[CONFIG_ERROR_MAX];
+	const char *name;
+	int offset, len, index;
+
+	fdt_for_each_property_offset(offset, fdt, node) {
+		if (!fdt_getprop_by_offset(fdt, offset, &name, &len))
+			return config_fail(reason, NULL, "damaged property (%s)",
+					   fdt_strerror(len));
+		if (config_index(name, config_ignored_properties, config_ignored_property_count) >=
+		    0)
+			continue;
+		index = config_index(name, config_guest_properties,
+				     ARRAY_SIZE(config_guest_properties));
+		if (index < 0) {
+			config_join(list, sizeof(list), config_guest_properties,
+				    ARRAY_SIZE(config_guest_properties));
+			return config_fail(reason, name, "unknown property (known: %s)", list);
+		}
+		if (seen[index]++)
+			return config_fail(reason, name, "appears more than once");
+	}
+	if (offset != -FDT_ERR_NOTFOUND)
+		return config_fail(reason, NULL, "damaged node (%s)", fdt_strerror(offset));
+	return true;
+}
 
 static bool config_guest_name(const char *name, int len, struct config_reason *reason)
 {
@@ -252,8 +283,7 @@ static bool config_guest_policy(const void *fdt, int node, struct guest_config *
 				   &guest->time_limit_ms, reason) &&
 	       config_guest_number(fdt, node, "max-exits-per-second", UINT32_MAX,
 				   CONFIG_DEFAULT_MAX_EXITS_PER_SECOND,
-				   &guest->max_exits_per_second, reason) &&
-	       config_guest_number(fdt, node, "cpu", CONFIG_MAX_CPUS - 1, 0, &guest->cpu, reason);
+				   &guest->max_exits_per_second, reason);
 }
 
 /* Fills parser->out->guests[index] from one child of /guests; a problem marks only this
@@ -263,19 +293,22 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	struct guest_config *guest = &parser->out->guests[index];
 	const void *fdt = parser->fdt;
 	struct config_reason reason;
-	char path[sizeof("/guests/") + CONFIG_NAME_MAX];
+	char child[CONFIG_QUOTE_MAX + 1] = "";
+	char path[sizeof("/guests/") + CONFIG_NAME_MAX + sizeof(child)];
 	const char *name;
 	int len;
 	bool ok;
 
+	/* One vCPU that may run anywhere, unless config_parse_vcpus reads otherwise. */
+	guest->vcpu_count = 1;
+	guest->vcpu_cpus[0] = CONFIG_ALL_CPUS;
 	name = fdt_get_name(fdt, node, &len);
 	if (!name)
 		len = 0;
 	config_quote(guest->name, sizeof(guest->name), name ? name : "", (size_t)len);
 	parser->name_ok[index] = config_guest_name(name, len, &reason);
 	ok = parser->name_ok[index] && config_guest_unique(parser, index, &reason) &&
-	     config_check_node(fdt, node, config_guest_properties,
-			       ARRAY_SIZE(config_guest_properties), &reason) &&
+	     config_guest_check_properties(fdt, node, &reason) &&
 	     config_guest_memory(fdt, node, guest, &reason) &&
 	     config_guest_format(fdt, node, guest, &reason) &&
 	     config_guest_image(fdt, node, guest, &reason) &&
@@ -283,10 +316,12 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	     config_guest_cmdline(fdt, node, guest, &reason) &&
 	     config_guest_modules(fdt, node, guest, &reason) &&
 	     config_guest_devices(fdt, node, guest, &reason) &&
-	     config_guest_policy(fdt, node, guest, &reason);
+	     config_guest_policy(fdt, node, guest, &reason) &&
+	     config_parse_vcpus(fdt, node, guest, child, sizeof(child), &reason);
 	guest->valid = ok;
 	if (!ok) {
-		format(path, sizeof(path), "/guests/%s", guest->name);
+		format(path, sizeof(path), "/guests/%s%s%s", guest->name, child[0] ? "/" : "",
+		       child);
 		config_describe(guest->error, sizeof(guest->error), path, &reason);
 	}
 }

@@ -60,6 +60,10 @@ bool config_address(struct config_prop prop, const char *property, u64 *out,
 
 /* Fills parser->out->guests[index] from one child of /guests (vmm/config_guest.c). */
 void config_parse_guest(struct config_parser *parser, int node, u32 index);
+/* Reads a guest's vCPUs, their CPU sets and `dedicated` (vmm/config_vcpu.c). On failure,
+ * child holds the name of the vcpu@N node the reason is about, or "" for the guest node. */
+bool config_parse_vcpus(const void *fdt, int node, struct guest_config *guest, char *child,
+			size_t child_size, struct config_reason *reason);
 /* Parses /shared (vmm/config_shared.c), after the guests; a bad region rejects itself and
  * the guests that name it. Returns false for a damaged node. */
 bool config_parse_shared(struct config_parser *parser, int shared, struct config_reason *reason);

@@ -82,10 +82,12 @@ static struct cpuid_regs cpuid_leaf1(const struct cpuid_regs *host, u32 vcpu_id)
 	r.ebx = (host->ebx & CPUID1_EBX_KEEP) | (vcpu_id << CPUID1_EBX_APIC_ID_SHIFT) |
 		(1u << CPUID1_EBX_LOGICAL_COUNT_SHIFT);
 	r.ecx &= ~(CPUID1_ECX_MONITOR | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_PDCM |
-		   CPUID1_ECX_PCID | CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE |
+		   CPUID1_ECX_PCID | CPUID1_ECX_TSC_DEADLINE |
 		   CPUID1_ECX_XSAVE | CPUID1_ECX_OSXSAVE | CPUID1_ECX_AVX);
-	r.ecx |= CPUID1_ECX_HYPERVISOR;
-	r.edx &= ~(CPUID1_EDX_MCE | CPUID1_EDX_APIC | CPUID1_EDX_MTRR | CPUID1_EDX_MCA |
+	/* The local APIC each vCPU has is Moat's x2APIC (vmm/vlapic.c). */
+	r.ecx |= CPUID1_ECX_HYPERVISOR | CPUID1_ECX_X2APIC;
+	r.edx |= CPUID1_EDX_APIC;
+	r.edx &= ~(CPUID1_EDX_MCE | CPUID1_EDX_MTRR | CPUID1_EDX_MCA |
 		   CPUID1_EDX_ACPI | CPUID1_EDX_HTT | CPUID1_EDX_TM);
 	return r;
 }

@@ -31,7 +31,7 @@ static void exit_msr(struct vcpu *vcpu, const struct vm_exit *exit)
 		vcpu->vm->ops->advance_rip(vcpu, exit);
 		return;
 	}
-	vm_audit(vcpu->vm, write ? AUDIT_MSR_WRITE : AUDIT_MSR_READ, index, write ? value : 0,
+	vm_audit(vcpu, write ? AUDIT_MSR_WRITE : AUDIT_MSR_READ, index, write ? value : 0,
 		 AUDIT_GP, NULL);
 	vcpu->vm->ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
 }
@@ -60,26 +60,26 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		ops->advance_rip(vcpu, exit);
 		break;
 	case VM_EXIT_HLT:
-		/* Nothing can wake a halted vCPU until Moat has virtual interrupt sources. */
-		vm_audit(vm, AUDIT_HALT, vcpu->regs.rip, 0, AUDIT_STOPPED, NULL);
-		vm_stop(vm, "halted at rip 0x%lx", vcpu->regs.rip);
+		/* HLT completes; the vCPU then waits for an interrupt, INIT or SIPI. */
+		ops->advance_rip(vcpu, exit);
+		vcpu_halt(vcpu);
 		break;
 	case VM_EXIT_NESTED_FAULT:
-		vm_crash(vm, AUDIT_NPF, exit->fault.gpa, exit->fault.access, NULL,
+		vm_crash(vcpu, AUDIT_NPF, exit->fault.gpa, exit->fault.access, NULL,
 			 "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",
 			 exit->fault.gpa, access_name(exit->fault.access), vcpu->regs.rip);
 		break;
 	case VM_EXIT_SHUTDOWN:
-		vm_crash(vm, AUDIT_TRIPLE_FAULT, vcpu->regs.rip, 0, NULL,
+		vm_crash(vcpu, AUDIT_TRIPLE_FAULT, vcpu->regs.rip, 0, NULL,
 			 "triple fault (shutdown) at rip 0x%lx", vcpu->regs.rip);
 		break;
 	case VM_EXIT_FORBIDDEN:
-		vm_crash(vm, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip, exit->info.what,
+		vm_crash(vcpu, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip, exit->info.what,
 			 "executed forbidden instruction %s at rip 0x%lx", exit->info.what,
 			 vcpu->regs.rip);
 		break;
 	case VM_EXIT_INVALID_STATE:
-		vm_crash(vm, AUDIT_INVALID_STATE, exit->vendor_reason, exit->info.detail, NULL,
+		vm_crash(vcpu, AUDIT_INVALID_STATE, exit->vendor_reason, exit->info.detail, NULL,
 			 "invalid guest state: %s (detail 0x%lx)", exit->info.what,
 			 exit->info.detail);
 		break;
@@ -87,7 +87,7 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:
-		vm_crash(vm, AUDIT_INVALID_STATE, exit->vendor_reason, vcpu->regs.rip, NULL,
+		vm_crash(vcpu, AUDIT_INVALID_STATE, exit->vendor_reason, vcpu->regs.rip, NULL,
 			 "unhandled exit %s (reason 0x%lx) at rip 0x%lx",
 			 exit->info.what ? exit->info.what : "unknown", exit->vendor_reason,
 			 vcpu->regs.rip);

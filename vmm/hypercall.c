@@ -26,7 +26,7 @@ static u64 hypercall_console_write(struct vcpu *vcpu, gpa_t gpa, u64 len)
 		return 0;
 	text = guest_memory_translate(&vm->memory, gpa, len, PT_READ);
 	if (!text) {
-		vm_audit(vm, AUDIT_HYPERCALL_FAULT, gpa, len, AUDIT_EFAULT, "console-write");
+		vm_audit(vcpu, AUDIT_HYPERCALL_FAULT, gpa, len, AUDIT_EFAULT, "console-write");
 		return (u64)-MOAT_EFAULT;
 	}
 	log_guest_line(vm->name, text, len);
@@ -51,7 +51,7 @@ void hypercall_handle(struct vcpu *vcpu)
 		vcpu->regs.rax = hypercall_console_write(vcpu, arg0, arg1);
 		break;
 	default:
-		vm_audit(vcpu->vm, AUDIT_HYPERCALL, number, 0, AUDIT_ENOSYS, NULL);
+		vm_audit(vcpu, AUDIT_HYPERCALL, number, 0, AUDIT_ENOSYS, NULL);
 		vcpu->regs.rax = HYPERCALL_ENOSYS;
 		break;
 	}

@@ -2,6 +2,7 @@
 /* Turns the configuration and the files read at boot into guests ready to run, and reports
  * how each one ended. */
 #include <moat/errno.h>
+#include <moat/exit.h>
 #include <moat/hypervisor.h>
 #include <moat/log.h>
 #include <moat/string.h>
@@ -13,6 +14,7 @@
 #define FPU_FCW_INIT 0x037f
 #define FPU_MXCSR_OFFSET 24
 #define FPU_MXCSR_INIT 0x1f80
+#define US_PER_MS 1000
 
 const struct image_file *boot_files_find(const struct boot_files *files, const char *path)
 {
@@ -119,56 +121,79 @@ static int vm_load_image(struct vm *vm, const struct boot_files *files,
 	return ret;
 }
 
+/* Every vCPU but the first waits for a start-up IPI from the guest (SDM Vol. 3 9.1). */
+static const struct guest_entry_state vcpu_wait_for_sipi = { .mode = GUEST_ENTRY_REAL16 };
+
+/* Sets up the guest's vCPUs; their placement (cpu) is kept across restarts. */
+static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
+			   const struct guest_entry_state *entry)
+{
+	int ret;
+
+	vm->vcpu_count = vm->config->vcpu_count;
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->vm = vm;
+		vcpu->id = i;
+		vcpu->vendor = NULL;
+		vcpu->slice_end = 0;
+		vcpu->run_state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+		vcpu->halted_with_interrupts = false;
+		vcpu->sipi_pending = false;
+		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
+		vlapic_reset(&vcpu->apic);
+		fpu_init(&vcpu->fpu);
+		ret = hv->ops->vcpu_create(vcpu, i == 0 ? entry : &vcpu_wait_for_sipi,
+					   vm->nested.root, vm->frames);
+		if (ret) {
+			vm_reject(vm, "cannot create vCPU %u (error %d)", i, ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Builds the guest: memory, image, devices, vCPUs. Its state is the caller's to set. */
 static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_files *files)
 {
 	struct guest_entry_state entry;
 	int ret;
 
+	vm->kick = hv->kick;
+	vm->run_ticks = 0;
 	ret = vm_setup_memory(vm);
 	if (!ret)
 		ret = vm_load_image(vm, files, &entry);
 	if (ret)
 		return ret;
 	vm_setup_devices(vm);
-	vm->vcpu.vm = vm;
-	vm->vcpu.id = 0;
-	vm->vcpu.cpu = vm->config->cpu;
-	fpu_init(&vm->vcpu.fpu);
-	ret = hv->ops->vcpu_create(&vm->vcpu, &entry, vm->nested.root, vm->frames);
-	if (ret) {
-		vm_reject(vm, "cannot create its vCPU (error %d)", ret);
+	ret = vm_create_vcpus(hv, vm, &entry);
+	if (ret)
 		return ret;
-	}
-	vm->state = VM_STATE_RUNNING;
-	vm->clock.run_ticks = vm->clock.window_start = vm->clock.window_exits = 0;
-	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx", vm->name,
-		 vm->config->memory_size >> 20, vm->ram_hpa,
-		 config_format_name(vm->config->format), vm->config->image, entry.rip);
+	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx, %u vCPU%s",
+		 vm->name, vm->config->memory_size >> 20, vm->ram_hpa,
+		 config_format_name(vm->config->format), vm->config->image, entry.rip,
+		 vm->vcpu_count, vm->vcpu_count == 1 ? "" : "s");
 	log_info("guest '%s': Moat's own memory for it: nested tables %lu B, vCPU control %lu B, "
 		 "guest record %lu B", vm->name, vm->nested.table_pages * PAGE_SIZE,
-		 hv->ops->vcpu_control_bytes, (u64)sizeof(*vm));
+		 hv->ops->vcpu_control_bytes * vm->vcpu_count, (u64)sizeof(*vm));
 	return 0;
 }
 
 /* Guests on different CPUs stop and restart at the same time: the frame allocator they
  * share is taken one at a time. Nothing in the exit path takes this lock. */
-static u32 frames_lock;
+static struct spinlock frames_lock;
 
-static void frames_acquire(void)
-{
-	while (__atomic_exchange_n(&frames_lock, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
-}
-
-static void frames_release(void)
-{
-	__atomic_store_n(&frames_lock, 0, __ATOMIC_RELEASE);
-}
-
+/* With every vCPU parked: a console line the guest left unfinished is printed, and its
+ * vCPUs, tables and RAM go back (zeroed) to the frame allocator. */
 static void vm_release(struct vm *vm)
 {
-	if (vm->vcpu.vendor)
-		vm->ops->vcpu_destroy(&vm->vcpu, vm->frames);
+	if (vm->ram_hpa && (vm->config->devices & GUEST_DEVICE_UART))
+		uart_flush(&vm->uart);
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i].vendor)
+			vm->ops->vcpu_destroy(&vm->vcpus[i], vm->frames);
 	if (vm->nested.root)
 		pt_destroy(&vm->nested);
 	if (vm->ram_hpa)
@@ -178,9 +203,9 @@ static void vm_release(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	frames_acquire();
+	spin_lock(&frames_lock);
 	vm_release(vm);
-	frames_release();
+	spin_unlock(&frames_lock);
 }
 
 /* Takes host memory for every valid shared region; a region without memory rejects the
@@ -239,7 +264,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 		*vm = (struct vm){ .id = i, .config = config, .name = config->name,
 				   .ops = hv->ops, .frames = hv->frames,
 				   .state = VM_STATE_NOT_STARTED };
-		vm->clock.tsc_per_ms = hv->tsc_per_ms;
+		vm->tsc_per_ms = hv->tsc_per_ms;
 		audit_init(&vm->audit, hv->tsc_per_ms * AUDIT_REFILL_MS);
 		if (!config->valid) {
 			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
@@ -256,6 +281,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 			vm_destroy(vm);
 			continue;
 		}
+		vm->state = VM_STATE_RUNNING;
 		ready++;
 	}
 	return ready;
@@ -264,38 +290,35 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms)
 {
 	hv->tsc_per_ms = tsc_per_ms;
+	hv->slice_ticks = tsc_per_ms * hv->config.slice_us / US_PER_MS;
 	for (u32 i = 0; i < hv->vm_count; i++) {
-		hv->vms[i].clock.tsc_per_ms = tsc_per_ms;
+		hv->vms[i].tsc_per_ms = tsc_per_ms;
 		hv->vms[i].audit.refill_ticks = tsc_per_ms * AUDIT_REFILL_MS;
 	}
 }
 
 void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
 {
-	frames_acquire();
+	bool rebuilt;
+
+	spin_lock(&frames_lock);
 	vm_release(vm);
 	memset(&vm->memory, 0, sizeof(vm->memory));
 	memset(&vm->nested, 0, sizeof(vm->nested));
-	memset(&vm->vcpu, 0, sizeof(vm->vcpu));
 	vm->restarts++;
-	if (vm_create(hv, vm, hv->files)) {
+	rebuilt = !vm_create(hv, vm, hv->files);
+	if (!rebuilt)
 		vm_release(vm);
-		vm->state = VM_STATE_STOPPED;
+	spin_unlock(&frames_lock);
+	spin_lock(&vm->lock);
+	vm->state = rebuilt ? VM_STATE_RUNNING : VM_STATE_STOPPED;
+	vm->generation++;
+	spin_unlock(&vm->lock);
+	if (!rebuilt) {
 		log_error("guest '%s' stopped: restart failed: %s", vm->name, vm->stop_reason);
+		return;
 	}
-	frames_release();
-}
-
-void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu))
-{
-	for (u32 i = 0; i < hv->vm_count; i++) {
-		struct vm *vm = &hv->vms[i];
-
-		if (vm->state != VM_STATE_RUNNING || cpu_online(vm->config->cpu))
-			continue;
-		vm_destroy(vm);
-		vm_reject(vm, "cpu %u is not online", vm->config->cpu);
-	}
+	vm_kick_vcpus(vm, CONFIG_MAX_CPUS);
 }
 
 void hypervisor_print_summary(const struct hypervisor *hv)
@@ -303,13 +326,23 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 	for (u32 i = 0; i < hv->vm_count; i++) {
 		const struct vm *vm = &hv->vms[i];
 
-		if (vm->state == VM_STATE_NOT_STARTED)
+		if (vm->state == VM_STATE_NOT_STARTED) {
 			log_info("summary: guest '%s': not started: %s", vm->name,
 				 vm->stop_reason);
-		else
-			log_info("summary: guest '%s': %s", vm->name, vm->stop_reason);
+			continue;
+		}
+		log_info("summary: guest '%s': %s", vm->name, vm->stop_reason);
 		if (vm->restarts)
 			log_info("summary: guest '%s': restarted %u times", vm->name, vm->restarts);
+		for (u32 v = 0; v < vm->vcpu_count; v++) {
+			const struct vcpu *vcpu = &vm->vcpus[v];
+			const struct vcpu_clock *clock = &vcpu->clock;
+
+			log_info("summary: guest '%s': vcpu %u on cpu %u: ran %lu ms in %lu slices, "
+				 "%lu exits, %lu halts", vm->name, v, vcpu->cpu,
+				 vm->tsc_per_ms ? clock->run_ticks / vm->tsc_per_ms : 0,
+				 clock->slices, clock->exits, clock->halts);
+		}
 		audit_summary(&vm->audit, vm->name);
 	}
 }

@@ -32,6 +32,8 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 {
 	const struct vendor_ops *ops = vcpu->vm->ops;
 
+	if (vlapic_owns_msr(index))
+		return vlapic_msr_read(vcpu, index, value);
 	switch (index) {
 	case MSR_IA32_TSC:
 		*value = x86_rdtsc();
@@ -51,6 +53,8 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 {
 	const struct vendor_ops *ops = vcpu->vm->ops;
 
+	if (vlapic_owns_msr(index))
+		return vlapic_msr_write(vcpu, index, value);
 	switch (index) {
 	case MSR_IA32_PAT:
 		if (!pat_is_valid(value))

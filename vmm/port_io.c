@@ -25,23 +25,28 @@ void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io)
 	struct vm *vm = vcpu->vm;
 	const struct io_range *range = io_table_find(&vm->io, io->port);
 	u32 value = io->in ? 0 : (u32)vcpu->regs.rax & io_all_ones(io->size);
+	enum io_result result;
 
 	if (io->string) {
 		/* INS/OUTS are not emulated yet: denied like an unclaimed port. */
-		vm_audit(vm, AUDIT_PORT_STRING, io->port, io->in, AUDIT_SKIPPED, NULL);
+		vm_audit(vcpu, AUDIT_PORT_STRING, io->port, io->in, AUDIT_SKIPPED, NULL);
 		if (io->rep)
 			vcpu->regs.rcx = 0;
 		return;
 	}
 	if (!range) {
-		vm_audit(vm, io->in ? AUDIT_PORT_READ : AUDIT_PORT_WRITE, io->port, value,
+		vm_audit(vcpu, io->in ? AUDIT_PORT_READ : AUDIT_PORT_WRITE, io->port, value,
 			 io->in ? AUDIT_ALL_ONES : AUDIT_DROPPED, NULL);
 		if (io->in)
 			io_store_result(vcpu, io->size, io_all_ones(io->size));
 		return;
 	}
-	if (range->handler(vm, range->device, io->port - range->base, io->size, io->in,
-			   &value) == IO_STOP_GUEST)
+	/* vCPUs on other CPUs may use the same device at the same time. */
+	spin_lock(&vm->device_lock);
+	result = range->handler(vcpu, range->device, io->port - range->base, io->size, io->in,
+				&value);
+	spin_unlock(&vm->device_lock);
+	if (result == IO_STOP_GUEST)
 		return;
 	if (io->in)
 		io_store_result(vcpu, io->size, value);

@@ -400,6 +400,12 @@ int smp_run_on(u32 cpu, void (*fn)(void *), void *arg)
 	return 0;
 }
 
+void smp_kick(u32 cpu)
+{
+	if (cpu < SMP_MAX_CPUS && smp_cpu_online(cpu) && cpu != smp_this_cpu())
+		smp_send_ipi(smp_cpus[cpu].apic_id, ICR_DELIVERY_FIXED | ARCH_VECTOR_KICK);
+}
+
 void smp_host_descriptors(u32 cpu, struct host_descriptors *out)
 {
 	/* The selectors and the IDT are the same on every CPU; the GDT and TSS are its own. */

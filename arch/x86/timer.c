@@ -64,13 +64,16 @@ u64 arch_calibrate_time(void)
 
 static u32 timer_initial_count;
 
-void arch_timer_start(u32 period_ms)
+#define US_PER_MS 1000
+
+void arch_timer_start(u32 period_us)
 {
 	if (!lapic_ticks_per_ms) {
 		log_warn("no local APIC timer rate: guests that never exit are not preempted");
 		return;
 	}
-	timer_initial_count = (u32)MIN(lapic_ticks_per_ms * period_ms, 0xffffffffULL);
+	timer_initial_count =
+		(u32)MIN(MAX(lapic_ticks_per_ms * period_us / US_PER_MS, 1), 0xffffffffULL);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | ARCH_VECTOR_TIMER);
 	lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
 }
@@ -84,6 +87,13 @@ void arch_interrupt_done(u32 vector)
 	 * not reload a periodic timer by itself. */
 	if (vector == ARCH_VECTOR_TIMER && timer_initial_count)
 		lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
+}
+
+void arch_idle(void)
+{
+	/* STI's one-instruction shadow makes STI; HLT atomic: an interrupt that arrived since
+	 * the caller last looked still wakes the HLT (SDM Vol. 2B, STI). */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 void interrupt_dispatch(u64 vector)

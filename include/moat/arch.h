@@ -32,13 +32,16 @@ void arch_mask_legacy_interrupts(void);
 /* Interrupt vectors Moat uses for itself. */
 #define ARCH_VECTOR_TIMER 0xef
 #define ARCH_VECTOR_WAKEUP 0xee /* wakes a parked CPU to read its mailbox */
+#define ARCH_VECTOR_KICK 0xed   /* makes a CPU look at its vCPUs again */
 #define ARCH_VECTOR_SPURIOUS 0xff
 
 /* Measures the TSC (and local APIC timer) against the PIT; returns TSC ticks per ms. */
 u64 arch_calibrate_time(void);
 /* Starts the local APIC timer with the given period, so every guest exits at least that
  * often. */
-void arch_timer_start(u32 period_ms);
+void arch_timer_start(u32 period_us);
+/* Sleeps until the next interrupt (the timer, or a kick from another CPU). */
+void arch_idle(void);
 /* Signals the end of an interrupt to the local APIC. */
 void arch_lapic_eoi(void);
 /* Finishes a host interrupt that arrived while a guest ran (EOI, timer re-armed). */

@@ -23,6 +23,7 @@ enum audit_event {
 	AUDIT_HALT,
 	AUDIT_TIME_LIMIT,
 	AUDIT_RESET,
+	AUDIT_IPI, /* an IPI to no vCPU of the guest, or of a kind Moat does not deliver */
 	AUDIT_SUPPRESSED,
 	AUDIT_EVENT_COUNT,
 };

@@ -23,6 +23,11 @@ enum image_format {
 };
 
 #define CONFIG_MAX_CPUS 16 /* CPUs Moat uses, the first included */
+#define CONFIG_ALL_CPUS ((1u << CONFIG_MAX_CPUS) - 1)
+#define CONFIG_MAX_VCPUS 8 /* per guest */
+#define CONFIG_DEFAULT_SLICE_US 10000u
+#define CONFIG_MIN_SLICE_US 1000u
+#define CONFIG_MAX_SLICE_US 1000000u
 #define CONFIG_DEFAULT_MAX_RESTARTS 10
 #define CONFIG_MAX_RESTARTS 100000
 #define CONFIG_MAX_TIME_LIMIT_MS (24u * 3600 * 1000)
@@ -55,7 +60,10 @@ struct guest_config {
 	u32 max_restarts;
 	u32 time_limit_ms;        /* 0: no limit */
 	u32 max_exits_per_second; /* 0: no limit */
-	u32 cpu;                  /* the physical CPU its vCPU runs on */
+	u32 vcpu_count;           /* 1..CONFIG_MAX_VCPUS */
+	/* Per vCPU, the physical CPUs it may run on: bit c for CPU c (docs/scheduling.md). */
+	u32 vcpu_cpus[CONFIG_MAX_VCPUS];
+	bool dedicated; /* each vCPU gets a CPU no other vCPU runs on */
 	/* false when this guest's node was rejected; error says why (node, property, what) */
 	bool valid;
 	char error[CONFIG_ERROR_MAX];
@@ -78,6 +86,7 @@ struct shared_config {
 
 struct moat_config {
 	enum log_level log_level;
+	u32 slice_us; /* scheduling time slice where vCPUs share a CPU */
 	u32 guest_count;
 	struct guest_config guests[CONFIG_MAX_GUESTS];
 	u32 shared_count;

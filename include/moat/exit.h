@@ -30,6 +30,12 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value);
 extern const u32 msr_passthrough[];
 extern const u32 msr_passthrough_count;
 
+/* The virtual local APIC (vmm/vlapic.c): IA32_APIC_BASE and the x2APIC MSRs 0x800-0x8FF. */
+bool vlapic_owns_msr(u32 index);
+bool vlapic_msr_read(struct vcpu *vcpu, u32 index, u64 *value);
+bool vlapic_msr_write(struct vcpu *vcpu, u32 index, u64 value);
+void vlapic_reset(struct vlapic *apic);
+
 #define HYPERCALL_VERSION 0u
 #define HYPERCALL_RESTART_COUNT 1u
 #define HYPERCALL_CONSOLE_WRITE 2u

@@ -27,6 +27,10 @@ struct hypervisor {
 	const struct boot_files *files; /* kept for restarts */
 	hpa_t shared_hpa[CONFIG_MAX_SHARED]; /* host memory of config.shared[i] */
 	u64 tsc_per_ms;                 /* measured at boot */
+	u64 slice_ticks;                /* config.slice_us in TSC ticks */
+	/* From arch: sleep until an interrupt; make a CPU look at its vCPUs again. */
+	void (*idle)(void);
+	vm_kick_fn kick;
 };
 
 const struct image_file *boot_files_find(const struct boot_files *files, const char *path);
@@ -44,10 +48,13 @@ void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms);
 void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm);
 /* Releases a guest's vCPU, tables and RAM (zeroed) back to the frame allocator. */
 void vm_destroy(struct vm *vm);
-/* Stops, before they run, the guests whose CPU did not come online. */
+/* Places every vCPU on one online CPU of its set (docs/scheduling.md); a guest that cannot
+ * be placed is not started, with the reason logged. */
 void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu));
-/* Runs the guests placed on cpu (the calling CPU) until all of them have stopped. */
+/* Runs the vCPUs placed on cpu (the calling CPU) until all of their guests have stopped. */
 void sched_run(struct hypervisor *hv, u32 cpu);
+/* cpu cannot run guests: stops every guest with a vCPU there and parks those vCPUs. */
+void sched_abandon_cpu(struct hypervisor *hv, u32 cpu, const char *why);
 /* Prints one summary line per guest. */
 void hypervisor_print_summary(const struct hypervisor *hv);
 

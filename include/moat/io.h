@@ -5,7 +5,7 @@
 
 #include <moat/types.h>
 
-struct vm;
+struct vcpu;
 
 #define IO_MAX_RANGES 16
 
@@ -18,7 +18,7 @@ enum io_result {
  * Handles one access of size 1, 2 or 4 bytes at port offset (port - range base). For an
  * input the handler stores the value in *value; for an output *value holds it.
  */
-typedef enum io_result (*io_handler_fn)(struct vm *vm, void *device, u16 offset, u8 size,
+typedef enum io_result (*io_handler_fn)(struct vcpu *vcpu, void *device, u16 offset, u8 size,
 					bool in, u32 *value);
 
 struct io_range {

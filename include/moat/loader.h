@@ -18,6 +18,9 @@ struct image_file {
 enum guest_entry_mode {
 	/* 32-bit protected mode, flat 4 GiB code/data segments, paging off. */
 	GUEST_ENTRY_PROTECTED32,
+	/* Real mode as a start-up IPI leaves a CPU (SDM Vol. 3 9.1.1, 11.6.1): CS base
+	 * cs_base, selector cs_base >> 4, IP rip, other segments 0, 64 KiB limits. */
+	GUEST_ENTRY_REAL16,
 };
 
 /* The architectural state the first vCPU starts in; everything else is at reset values. */
@@ -28,6 +31,7 @@ struct guest_entry_state {
 	u64 rax;
 	u64 rbx;
 	u64 rflags;
+	u64 cs_base; /* GUEST_ENTRY_REAL16 only */
 };
 
 struct loader_context {

@@ -9,6 +9,6 @@
 #define RESET_CONTROL_PORT 0xcf9
 #define RESET_KBC_COMMAND_PORT 0x64
 
-enum io_result reset_io(struct vm *vm, void *device, u16 offset, u8 size, bool in, u32 *value);
+enum io_result reset_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in, u32 *value);
 
 #endif

@@ -37,6 +37,10 @@ u32 smp_this_cpu(void);
  * an earlier request it has not picked up. */
 int smp_run_on(u32 cpu, void (*fn)(void *), void *arg);
 
+/* Interrupts cpu (not the caller) so that it leaves its guest or its idle HLT and looks at
+ * its vCPUs again. */
+void smp_kick(u32 cpu);
+
 /* The descriptor tables of one CPU, for the host-state area of a VMCS on that CPU. */
 void smp_host_descriptors(u32 cpu, struct host_descriptors *out);
 

@@ -9,7 +9,7 @@
 #define TEST_EXIT_PORT 0xf4
 #define TEST_EXIT_PORT_COUNT 4
 
-enum io_result test_exit_io(struct vm *vm, void *device, u16 offset, u8 size, bool in,
+enum io_result test_exit_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in,
 			    u32 *value);
 
 #endif

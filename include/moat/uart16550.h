@@ -63,6 +63,6 @@ bool uart_receive(struct uart16550 *uart, u8 byte);
 /* Emits a pending partial line (when the guest stops). */
 void uart_flush(struct uart16550 *uart);
 /* io_handler_fn adapter: device is a struct uart16550. */
-enum io_result uart_io(struct vm *vm, void *device, u16 offset, u8 size, bool in, u32 *value);
+enum io_result uart_io(struct vcpu *vcpu, void *device, u16 offset, u8 size, bool in, u32 *value);
 
 #endif

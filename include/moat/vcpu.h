@@ -78,14 +78,48 @@ struct fpu_state {
 	u8 bytes[512];
 } __aligned(16);
 
+/* Whether the scheduler may run a vCPU (docs/scheduling.md). Changed under its guest's lock. */
+enum vcpu_run_state {
+	VCPU_RUNNABLE,
+	VCPU_HALTED,    /* in HLT: a fixed interrupt wakes it if it halted with IF=1 */
+	VCPU_WAIT_SIPI, /* after INIT, and every vCPU but the first at start: a SIPI starts it */
+};
+
+#define VLAPIC_VECTOR_WORDS 8 /* 256 vectors, 32 per word */
+
+/* The guest's view of its local APIC (vmm/vlapic.c): x2APIC registers, pending vectors. */
+struct vlapic {
+	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors; other CPUs set bits atomically */
+	u32 tpr;
+	u32 svr;
+	u64 icr;
+};
+
+/* What one vCPU used, for time limits, flood detection and the shutdown summary. */
+struct vcpu_clock {
+	u64 run_ticks;    /* TSC ticks spent in the guest since it (re)started */
+	u64 window_start; /* run_ticks at the start of the current flood window */
+	u64 window_exits;
+	u64 exits;
+	u64 slices;
+	u64 halts;
+};
+
 struct vcpu {
 	struct vm *vm;
-	u32 id;
+	u32 id; /* also its APIC ID */
 	struct vcpu_regs regs;
 	struct fpu_state fpu;
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
-	u32 cpu;       /* the physical CPU this vCPU runs on (guest_config.cpu) */
-	void *vendor;  /* VMCB / VMCS bookkeeping, owned by the vendor code */
+	u32 cpu;       /* the physical CPU it runs on, placed once (docs/scheduling.md) */
+	enum vcpu_run_state run_state;
+	bool halted_with_interrupts; /* RFLAGS.IF was set at its HLT */
+	bool sipi_pending;           /* start at sipi_vector when next picked */
+	u8 sipi_vector;
+	bool parked; /* its CPU let go of it: the guest stopped or is restarting */
+	struct vlapic apic;
+	struct vcpu_clock clock;
+	void *vendor; /* VMCB / VMCS bookkeeping, owned by the vendor code */
 };
 
 struct vendor_ops {
@@ -106,6 +140,14 @@ struct vendor_ops {
 	void (*vcpu_run)(struct vcpu *vcpu, struct vm_exit *exit);
 	/* Moves RIP past the instruction that caused exit. */
 	void (*advance_rip)(struct vcpu *vcpu, const struct vm_exit *exit);
+	/* Sets the vCPU's architectural state anew (a start-up IPI); runs on its own CPU. */
+	void (*vcpu_reset)(struct vcpu *vcpu, const struct guest_entry_state *entry);
+	/* Lets go of per-CPU state for the vCPU (VMCLEAR) before it is destroyed or rebuilt;
+	 * runs on its own CPU. */
+	void (*vcpu_unload)(struct vcpu *vcpu);
+	/* Queues an external interrupt for the next entry; false when the guest cannot take
+	 * one now (RFLAGS.IF clear, an STI/MOV SS shadow, or another event queued). */
+	bool (*inject_interrupt)(struct vcpu *vcpu, u8 vector);
 	/* Queues an exception for the next entry. */
 	void (*inject_exception)(struct vcpu *vcpu, u8 vector, bool has_error_code, u32 error_code);
 	u64 (*read_state)(struct vcpu *vcpu, enum vcpu_state_reg reg);
@@ -116,6 +158,7 @@ struct vendor_ops {
 
 /* Exception vectors (SDM Vol. 3 6.3.1). */
 #define X86_VECTOR_UD 6
+#define X86_VECTOR_FIRST_INTERRUPT 16 /* vectors below are reserved for exceptions */
 #define X86_VECTOR_GP 13
 #define X86_VECTOR_PF 14
 

@@ -8,6 +8,7 @@
 #include <moat/guest_mem.h>
 #include <moat/io.h>
 #include <moat/pagetable.h>
+#include <moat/spinlock.h>
 #include <moat/uart16550.h>
 #include <moat/vcpu.h>
 
@@ -20,13 +21,8 @@ enum vm_state {
 	VM_STATE_STOPPED,
 };
 
-/* A guest's use of its CPU time, for time limits and exit-flood detection. */
-struct vm_clock {
-	u64 tsc_per_ms;    /* measured at boot */
-	u64 run_ticks;     /* TSC ticks spent in the guest since it (re)started */
-	u64 window_start;  /* run_ticks at the start of the current flood window */
-	u64 window_exits;
-};
+/* Asks a CPU to look at its vCPUs again (an IPI to Moat on that CPU); NULL in unit tests. */
+typedef void (*vm_kick_fn)(u32 cpu);
 
 struct vm {
 	u32 id;
@@ -44,10 +40,19 @@ struct vm {
 	struct page_table nested;
 	struct io_table io;
 	struct uart16550 uart;
-	struct vcpu vcpu;
+	u32 vcpu_count;
+	struct vcpu vcpus[CONFIG_MAX_VCPUS];
+
+	/* state, every vCPU's run state and pending SIPI, parked, the audit trail */
+	struct spinlock lock;
+	struct spinlock device_lock; /* the devices in io; taken before lock, never after */
+	u32 parked;     /* vCPUs parked since the guest left VM_STATE_RUNNING */
+	u32 generation; /* how many times it was rebuilt (restarts that succeeded) */
+	vm_kick_fn kick;
 
 	struct audit_log audit;
-	struct vm_clock clock;
+	u64 tsc_per_ms;   /* measured at boot */
+	u64 run_ticks;    /* all its vCPUs' run time since it (re)started, for time-limit-ms */
 	u32 restarts;
 	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
 	bool has_exit_code;
@@ -59,13 +64,30 @@ struct vm {
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* Stops the guest with an exit code written to its test-exit port. */
 void vm_stop_with_code(struct vm *vm, u32 code);
-/* Records a denied or contained action in the guest's audit trail. */
-void vm_audit(struct vm *vm, enum audit_event event, u64 target, u64 value,
+/* Records a denied or contained action of vcpu in its guest's audit trail. */
+void vm_audit(struct vcpu *vcpu, enum audit_event event, u64 target, u64 value,
 	      enum audit_action action, const char *detail);
 /* A crash: audited, then the guest restarts or stops as its on-crash policy says. */
-void vm_crash(struct vm *vm, enum audit_event event, u64 target, u64 value, const char *detail,
-	      const char *fmt, ...) __printf(6, 7);
+void vm_crash(struct vcpu *vcpu, enum audit_event event, u64 target, u64 value,
+	      const char *detail, const char *fmt, ...) __printf(6, 7);
 /* The guest reset itself: it restarts whatever on-crash says, within max-restarts. */
-void vm_reset(struct vm *vm, u64 port, u64 value);
+void vm_reset(struct vcpu *vcpu, u64 port, u64 value);
+/* Asks the CPUs of the guest's vCPUs (but the caller's own) to look at them again. */
+void vm_kick_vcpus(struct vm *vm, u32 this_cpu);
+
+/* ---- vmm/vcpu_state.c: halting, waking, INIT and SIPI between a guest's vCPUs ---- */
+/* vcpu executed HLT: it gives up its CPU until something can wake it. When no vCPU of the
+ * guest can run any more, the guest stops. */
+void vcpu_halt(struct vcpu *vcpu);
+/* Requests interrupt vector on target; wakes it from a HLT it entered with IF set. */
+void vcpu_post_interrupt(struct vcpu *target, u8 vector);
+/* INIT: target waits for a start-up IPI. */
+void vcpu_post_init(struct vcpu *target);
+/* Start-up IPI: a vCPU waiting for one starts in real mode at vector << 12. */
+void vcpu_post_sipi(struct vcpu *target, u8 vector);
+/* Before an entry, on vcpu's own CPU: applies a pending start-up and injects the highest
+ * requested interrupt the guest can take now. */
+void vcpu_prepare_entry(struct vcpu *vcpu);
+bool vcpu_is_runnable(struct vcpu *vcpu);
 
 #endif

@@ -21,6 +21,7 @@ void vm_stop_with_code(struct vm *vm, u32 code)
 }
 
 static struct vm vm;
+static struct vcpu vcpu = { .vm = &vm };
 
 static int setup(void **state)
 {
@@ -34,7 +35,7 @@ static void write_port(u16 offset, u8 size, u32 value, u32 expected_code)
 	u32 v = value;
 
 	memset(&stops, 0, sizeof(stops));
-	assert_int_equal(test_exit_io(&vm, NULL, offset, size, false, &v), IO_STOP_GUEST);
+	assert_int_equal(test_exit_io(&vcpu, NULL, offset, size, false, &v), IO_STOP_GUEST);
 	assert_int_equal(stops.calls, 1);
 	assert_ptr_equal(stops.vm, &vm);
 	assert_int_equal(stops.code, expected_code);
@@ -64,7 +65,7 @@ static void test_read_returns_zero(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		u32 value = 0xffffffffu;
 
-		assert_int_equal(test_exit_io(&vm, NULL, 0, sizes[i], true, &value), IO_HANDLED);
+		assert_int_equal(test_exit_io(&vcpu, NULL, 0, sizes[i], true, &value), IO_HANDLED);
 		assert_int_equal(value, 0);
 	}
 	assert_int_equal(stops.calls, 0);

@@ -19,6 +19,8 @@ _Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 120, "svm_entry.S RE
 #define GUEST_DR7_INIT 0x400ULL
 #define GUEST_TR_LIMIT 0x67
 #define SEG_LIMIT_4G 0xffffffffu
+#define SEG_LIMIT_64K 0xffffu
+#define REAL_MODE_SELECTOR_SHIFT 4 /* a real-mode selector is its base >> 4 */
 #define GUEST_SELECTOR_CODE 0x08
 #define GUEST_SELECTOR_DATA 0x10
 /* MSRPM (APM 15.11): three 2 KiB vectors, two bits (read, write) per MSR. */
@@ -30,6 +32,7 @@ static hpa_t host_save_area[CONFIG_MAX_CPUS];   /* VM_HSAVE_PA: where VMRUN keep
 static hpa_t host_vmload_area[CONFIG_MAX_CPUS]; /* VMSAVE image of Moat's own FS/GS/TR/... */
 static u32 svm_asid_limit;
 static bool svm_has_nrips;
+static u32 svm_flush_own_asid; /* the TLB_CONTROL value that flushes one guest's entries */
 
 /* NPT as this CPU supports it: 1 GiB leaves only where the CPU has 1 GiB pages. */
 static struct pt_format svm_npt_format;
@@ -47,6 +50,9 @@ bool svm_probe(void)
 	}
 	svm_asid_limit = features.ebx;
 	svm_has_nrips = features.edx & CPUID_SVM_EDX_NRIPS;
+	svm_flush_own_asid = features.edx & CPUID_SVM_EDX_FLUSH_BY_ASID
+				     ? SVM_TLB_CONTROL_FLUSH_ASID
+				     : SVM_TLB_CONTROL_FLUSH_ALL;
 	svm_npt_format = pt_format_npt;
 	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT1_EDX_PDPE1GB))
 		svm_npt_format.leaf_levels &= ~PT_LEAF_LEVEL(3);
@@ -94,19 +100,31 @@ static void svm_set_segment(struct vmcb_segment *seg, u16 selector, u16 attrib, 
 	*seg = (struct vmcb_segment){ .selector = selector, .attrib = attrib, .limit = limit };
 }
 
-/* 32-bit flat protected mode, paging off (docs/guest-interface.md). */
-static void svm_init_protected32(struct vmcb_save *s, const struct guest_entry_state *entry)
+/* The entry state: 32-bit flat protected mode with paging off (docs/guest-interface.md), or
+ * real mode as after a start-up IPI. */
+static void svm_init_save(struct vmcb_save *s, const struct guest_entry_state *entry)
 {
-	svm_set_segment(&s->cs, GUEST_SELECTOR_CODE, SVM_ATTR_CODE32, SEG_LIMIT_4G);
-	svm_set_segment(&s->ds, GUEST_SELECTOR_DATA, SVM_ATTR_DATA32, SEG_LIMIT_4G);
+	bool real = entry->mode == GUEST_ENTRY_REAL16;
+
+	memset(s, 0, sizeof(*s));
+	if (real) {
+		svm_set_segment(&s->cs, (u16)(entry->cs_base >> REAL_MODE_SELECTOR_SHIFT),
+				SVM_ATTR_CODE16, SEG_LIMIT_64K);
+		s->cs.base = entry->cs_base;
+		svm_set_segment(&s->ds, 0, SVM_ATTR_DATA16, SEG_LIMIT_64K);
+	} else {
+		svm_set_segment(&s->cs, GUEST_SELECTOR_CODE, SVM_ATTR_CODE32, SEG_LIMIT_4G);
+		svm_set_segment(&s->ds, GUEST_SELECTOR_DATA, SVM_ATTR_DATA32, SEG_LIMIT_4G);
+	}
 	s->es = s->ss = s->fs = s->gs = s->ds;
 	svm_set_segment(&s->tr, 0, SVM_ATTR_TSS32_BUSY, GUEST_TR_LIMIT);
 	svm_set_segment(&s->ldtr, 0, SVM_ATTR_LDT, 0);
-	svm_set_segment(&s->gdtr, 0, 0, 0);
-	svm_set_segment(&s->idtr, 0, 0, 0);
+	/* Real mode keeps the reset IDT limit, so the guest's interrupt vectors stay usable. */
+	svm_set_segment(&s->gdtr, 0, 0, real ? SEG_LIMIT_64K : 0);
+	svm_set_segment(&s->idtr, 0, 0, real ? SEG_LIMIT_64K : 0);
 	s->cpl = 0;
 	s->efer = EFER_SVME; /* required while in guest mode (APM 15.5.1) */
-	s->cr0 = CR0_PE | CR0_ET;
+	s->cr0 = real ? CR0_ET : CR0_PE | CR0_ET;
 	s->cr4 = 0;
 	s->cr3 = 0;
 	s->dr6 = GUEST_DR6_INIT;
@@ -116,6 +134,16 @@ static void svm_init_protected32(struct vmcb_save *s, const struct guest_entry_s
 	s->rip = entry->rip;
 	s->rsp = entry->rsp;
 	s->rax = entry->rax;
+}
+
+/* ASID 0 belongs to the host (APM 15.16). Each vCPU gets its own where the CPU has enough;
+ * otherwise a guest's vCPUs share one and flush it on every VMRUN. */
+static u32 svm_pick_asid(const struct vcpu *vcpu, bool *shared)
+{
+	u32 own = vcpu->vm->id * CONFIG_MAX_VCPUS + vcpu->id + 1;
+
+	*shared = own >= svm_asid_limit;
+	return *shared ? vcpu->vm->id + 1 : own;
 }
 
 static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
@@ -158,11 +186,30 @@ static void svm_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 	vcpu->vendor = NULL;
 }
 
+static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+
+	svm_init_save(&svm->vmcb->save, entry);
+	svm->vmcb->control.event_inject = 0;
+	svm->vmcb->control.interrupt_shadow = 0;
+	/* Its old translations must not survive the reset. */
+	svm->vmcb->control.tlb_control = svm_flush_own_asid;
+	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
+					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+}
+
+/* A VMCB holds no per-CPU state: nothing to let go of. */
+static void svm_vcpu_unload(struct vcpu *vcpu)
+{
+}
+
 static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,
 			   hpa_t nested_root, struct frame_allocator *frames)
 {
-	/* ASID 0 belongs to the host (APM 15.16); each guest gets its own. */
-	u32 asid = vcpu->vm->id + 1;
+	bool shared;
+	u32 asid = svm_pick_asid(vcpu, &shared);
 	struct svm_vcpu *svm;
 
 	if (asid >= svm_asid_limit) {
@@ -170,8 +217,6 @@ static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 			  svm_asid_limit);
 		return -MOAT_ENOSPC;
 	}
-	if (entry->mode != GUEST_ENTRY_PROTECTED32)
-		return -MOAT_ENOTSUP;
 	svm = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
 	if (!svm)
 		return -MOAT_ENOMEM;
@@ -184,16 +229,14 @@ static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 		return -MOAT_ENOMEM;
 	}
 	svm->nrips = svm_has_nrips;
+	svm->flush_each_run = shared && vcpu->vm->config->vcpu_count > 1;
 	/* Every port and every MSR exits unless listed as the guest's own. */
 	memset(svm->iopm, 0xff, SVM_IOPM_SIZE);
 	memset(svm->msrpm, 0xff, SVM_MSRPM_SIZE);
 	for (u32 i = 0; i < msr_passthrough_count; i++)
 		msrpm_allow(svm->msrpm, msr_passthrough[i]);
 	svm_init_control(&svm->vmcb->control, svm, nested_root, asid);
-	svm_init_protected32(&svm->vmcb->save, entry);
-	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
-					 .rsp = entry->rsp, .rip = entry->rip,
-					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+	svm_vcpu_reset(vcpu, entry);
 	return 0;
 }
 
@@ -211,7 +254,7 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	vcpu->regs.rsp = vmcb->save.rsp;
 	vcpu->regs.rip = vmcb->save.rip;
 	vcpu->regs.rflags = vmcb->save.rflags;
-	vmcb->control.tlb_control = 0;
+	vmcb->control.tlb_control = svm->flush_each_run ? svm_flush_own_asid : 0;
 	vmcb->control.event_inject = 0;
 	/* An event whose delivery the exit interrupted is delivered again (APM 15.7.2). */
 	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)
@@ -227,6 +270,17 @@ static void svm_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_co
 	if (has_error_code)
 		event |= SVM_EVENT_ERROR_VALID | ((u64)error_code << SVM_EVENT_ERROR_SHIFT);
 	svm_of(vcpu)->vmcb->control.event_inject = event;
+}
+
+static bool svm_inject_interrupt(struct vcpu *vcpu, u8 vector)
+{
+	struct vmcb_control *c = &svm_of(vcpu)->vmcb->control;
+
+	if (!(vcpu->regs.rflags & RFLAGS_IF) || (c->interrupt_shadow & SVM_INTERRUPT_SHADOW) ||
+	    (c->event_inject & SVM_EVENT_VALID))
+		return false;
+	c->event_inject = vector | SVM_EVENT_TYPE_INTR | SVM_EVENT_VALID;
+	return true;
 }
 
 static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
@@ -286,6 +340,9 @@ const struct vendor_ops svm_ops = {
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_run = svm_vcpu_run,
 	.advance_rip = svm_advance_rip,
+	.vcpu_reset = svm_vcpu_reset,
+	.vcpu_unload = svm_vcpu_unload,
+	.inject_interrupt = svm_inject_interrupt,
 	.inject_exception = svm_inject_exception,
 	.read_state = svm_read_state,
 	.write_state = svm_write_state,

@@ -13,6 +13,9 @@ struct svm_vcpu {
 	u8 *msrpm;
 	bool nrips;        /* the CPU stores the next RIP on intercepts (APM 15.7.1) */
 	u64 io_next_rip;   /* EXITINFO2 of the last IOIO exit */
+	/* The ASID is shared with the guest's other vCPUs (too few ASIDs): flush it on every
+	 * VMRUN, since their translations differ. */
+	bool flush_each_run;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)

@@ -195,4 +195,6 @@ void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)
 		vcpu->regs.rip = svm->vmcb->control.next_rip;
 	else
 		vcpu->regs.rip += svm_instruction_length(vcpu, exit);
+	/* The instruction retired: an STI/MOV SS shadow it sat in ends with it. */
+	svm->vmcb->control.interrupt_shadow &= ~(u64)SVM_INTERRUPT_SHADOW;
 }

@@ -141,11 +141,14 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_VINTR_MASKING BIT(24)  /* V_INTR_MASKING: host IF governs physical interrupts */
 #define SVM_NESTED_CTL_NP_ENABLE BIT(0)
 #define SVM_TLB_CONTROL_FLUSH_ALL 1
+#define SVM_TLB_CONTROL_FLUSH_ASID 3 /* this guest's ASID only (APM 15.16.2) */
+#define SVM_INTERRUPT_SHADOW BIT(0)   /* INTERRUPT_SHADOW: STI/MOV SS blocking (APM 15.21.5) */
 
 /* EVENTINJ / EXITINTINFO (APM 15.20). */
 #define SVM_EVENT_VALID BIT(31)
 #define SVM_EVENT_ERROR_VALID BIT(11)
 #define SVM_EVENT_TYPE_EXCEPTION (3u << 8)
+#define SVM_EVENT_TYPE_INTR (0u << 8) /* external or virtual interrupt (APM 15.20) */
 #define SVM_EVENT_ERROR_SHIFT 32
 
 /* IOIO EXITINFO1 (APM 15.10.2, figure 15-2). */
@@ -198,11 +201,14 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define CPUID_SVM_FEATURES 0x8000000au
 #define CPUID_SVM_EDX_NP BIT(0)
 #define CPUID_SVM_EDX_NRIPS BIT(3)
+#define CPUID_SVM_EDX_FLUSH_BY_ASID BIT(6)
 
 /* Segment attribute encodings in VMCB form (descriptor bits 40-47 and 52-55). */
 #define SVM_ATTR_CODE32 0x0c9b  /* G, D, P, S, type execute/read accessed */
 #define SVM_ATTR_DATA32 0x0c93  /* G, B, P, S, type read/write accessed */
 #define SVM_ATTR_TSS32_BUSY 0x008b
+#define SVM_ATTR_CODE16 0x009b  /* P, S, type execute/read accessed: real mode after SIPI */
+#define SVM_ATTR_DATA16 0x0093  /* P, S, type read/write accessed */
 #define SVM_ATTR_LDT 0x0082
 
 #define SVM_IOPM_SIZE (12 * 1024)

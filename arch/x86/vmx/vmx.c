@@ -3,6 +3,7 @@
  * Exit translation lives in vmx_exit.c, VMCS contents in vmx_vmcs.c. */
 #include <moat/errno.h>
 #include <moat/log.h>
+#include <moat/string.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
 
@@ -168,14 +169,40 @@ static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 	vcpu->vendor = NULL;
 }
 
+/* Lets go of the VMCS on this CPU (its own): VMCLEAR writes it back to memory and makes it
+ * launchable again from any CPU (SDM Vol. 3 24.11.3). */
+static void vmx_vcpu_unload(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	if (vmx->configured)
+		vmx_vmclear(vmx->vmcs);
+	if (vmx_current[vcpu->cpu] == vcpu)
+		vmx_current[vcpu->cpu] = NULL;
+	vmx->launched = false;
+}
+
+/* The VMCS is written again from entry before the vCPU next runs (vmx_load_vcpu). */
+static void vmx_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	if (vmx->configured)
+		vmx_vcpu_unload(vcpu);
+	vmx->configured = false;
+	vmx->entry = *entry;
+	memset(vmx->swapped_msrs, 0, sizeof(vmx->swapped_msrs));
+	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
+					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+}
+
 /* Allocates the VMCS and bitmaps; the VMCS is written on first run, in VMX operation. */
 static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,
 			   hpa_t nested_root, struct frame_allocator *frames)
 {
 	struct vmx_vcpu *vmx;
 
-	if (entry->mode != GUEST_ENTRY_PROTECTED32)
-		return -MOAT_ENOTSUP;
 	vmx = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
 	if (!vmx)
 		return -MOAT_ENOMEM;
@@ -188,13 +215,11 @@ static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 		return -MOAT_ENOMEM;
 	}
 	*(u32 *)hpa_to_ptr(vmx->vmcs) = vmx_config.revision;
-	vmx->entry = *entry;
 	vmx->ept_root = nested_root;
-	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
-					 .rsp = entry->rsp, .rip = entry->rip,
-					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
+	vmx_vcpu_reset(vcpu, entry);
 	return 0;
 }
+
 
 static void vmx_swap_msrs(struct vcpu *from, struct vcpu *to)
 {
@@ -298,6 +323,21 @@ static void vmx_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_co
 	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
 }
 
+static bool vmx_inject_interrupt(struct vcpu *vcpu, u8 vector)
+{
+	struct vm_exit ignored;
+
+	/* Called before vmx_vcpu_run: the VMCS may not be current yet. */
+	if (!(vcpu->regs.rflags & RFLAGS_IF) || !vmx_load_vcpu(vcpu, &ignored))
+		return false;
+	if ((vmx_read(VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_STI_MOVSS) ||
+	    (vmx_read(VMCS_ENTRY_INTERRUPTION_INFO) & VMX_EVENT_VALID))
+		return false;
+	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO,
+		  vector | VMX_EVENT_TYPE_EXTERNAL_INTERRUPT | VMX_EVENT_VALID);
+	return true;
+}
+
 static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
 	switch (reg) {
@@ -353,6 +393,9 @@ const struct vendor_ops vmx_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.advance_rip = vmx_advance_rip,
+	.vcpu_reset = vmx_vcpu_reset,
+	.vcpu_unload = vmx_vcpu_unload,
+	.inject_interrupt = vmx_inject_interrupt,
 	.inject_exception = vmx_inject_exception,
 	.read_state = vmx_read_state,
 	.write_state = vmx_write_state,

@@ -208,12 +208,15 @@ enum vmcs_field {
 #define VMX_ACCESS_CODE32 0xc09b /* G, D, P, S, type execute/read accessed */
 #define VMX_ACCESS_DATA32 0xc093 /* G, B, P, S, type read/write accessed */
 #define VMX_ACCESS_TSS32_BUSY 0x008b
+#define VMX_ACCESS_CODE16 0x009b /* P, S, type execute/read accessed: real mode after SIPI */
+#define VMX_ACCESS_DATA16 0x0093 /* P, S, type read/write accessed */
 #define VMX_ACCESS_UNUSABLE BIT(16)
 
 /* Event injection and IDT-vectoring information (25.8.3, 26.6). */
 #define VMX_EVENT_VALID BIT(31)
 #define VMX_EVENT_ERROR_VALID BIT(11)
 #define VMX_EVENT_TYPE_HW_EXCEPTION (3u << 8)
+#define VMX_EVENT_TYPE_EXTERNAL_INTERRUPT (0u << 8)
 
 /* Guest interruptibility: blocking by STI and by MOV SS (25.4.2). */
 #define VMX_INTERRUPTIBILITY_STI_MOVSS 0x3

@@ -14,6 +14,8 @@
 #define GUEST_SELECTOR_CODE 0x08
 #define GUEST_SELECTOR_DATA 0x10
 #define GUEST_TR_LIMIT 0x67
+#define SEG_LIMIT_64K 0xffffu
+#define REAL_MODE_SELECTOR_SHIFT 4 /* a real-mode selector is its base >> 4 */
 #define SEG_LIMIT_4G 0xffffffffu
 #define GUEST_DR7_INIT 0x400
 #define VMCS_LINK_NONE (~0ULL)
@@ -90,7 +92,8 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 		{ VMCS_CR4_READ_SHADOW, vmx->cr4_shadow },
 	};
 
-	if (config->vpid && !vmx_write(VMCS_VPID, vcpu->vm->id + 1))
+	/* VPID 0 is the host's (SDM Vol. 3 28.1); one per vCPU, kept across restarts. */
+	if (config->vpid && !vmx_write(VMCS_VPID, vcpu->vm->id * CONFIG_MAX_VCPUS + vcpu->id + 1))
 		return -1;
 	return vmcs_write_all(writes, ARRAY_SIZE(writes));
 }
@@ -128,22 +131,47 @@ static int vmcs_setup_host(u32 cpu)
 	return vmcs_write_all(writes, ARRAY_SIZE(writes));
 }
 
-/* 32-bit flat protected mode, paging off (docs/guest-interface.md). */
+/* The segments of an entry state: 32-bit flat protected mode with paging off
+ * (docs/guest-interface.md), or real mode as after a start-up IPI. */
+struct vmx_entry_segments {
+	u16 code_selector, data_selector;
+	u64 code_base;
+	u32 limit, code_access, data_access, table_limit;
+	u64 cr0_shadow;
+};
+
+static struct vmx_entry_segments vmx_entry_segments(const struct guest_entry_state *entry)
+{
+	if (entry->mode == GUEST_ENTRY_REAL16)
+		return (struct vmx_entry_segments){
+			.code_selector = (u16)(entry->cs_base >> REAL_MODE_SELECTOR_SHIFT),
+			.code_base = entry->cs_base, .limit = SEG_LIMIT_64K,
+			.code_access = VMX_ACCESS_CODE16, .data_access = VMX_ACCESS_DATA16,
+			.table_limit = SEG_LIMIT_64K, .cr0_shadow = CR0_ET,
+		};
+	return (struct vmx_entry_segments){
+		.code_selector = GUEST_SELECTOR_CODE, .data_selector = GUEST_SELECTOR_DATA,
+		.limit = SEG_LIMIT_4G, .code_access = VMX_ACCESS_CODE32,
+		.data_access = VMX_ACCESS_DATA32, .cr0_shadow = CR0_PE | CR0_ET,
+	};
+}
+
 static int vmcs_setup_guest(struct vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
 	u64 cr0_fixed = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
 	u64 cr4_fixed = x86_rdmsr(MSR_VMX_CR4_FIXED0);
+	struct vmx_entry_segments seg = vmx_entry_segments(&vmx->entry);
 	const struct vmcs_write writes[] = {
-		{ VMCS_GUEST_CS_SELECTOR, GUEST_SELECTOR_CODE },
-		{ VMCS_GUEST_CS_BASE, 0 },
-		{ VMCS_GUEST_CS_LIMIT, SEG_LIMIT_4G },
-		{ VMCS_GUEST_CS_ACCESS, VMX_ACCESS_CODE32 },
-#define DATA_SEGMENT(seg)                                          \
-	{ VMCS_GUEST_##seg##_SELECTOR, GUEST_SELECTOR_DATA },      \
-		{ VMCS_GUEST_##seg##_BASE, 0 },                    \
-		{ VMCS_GUEST_##seg##_LIMIT, SEG_LIMIT_4G },        \
-		{ VMCS_GUEST_##seg##_ACCESS, VMX_ACCESS_DATA32 }
+		{ VMCS_GUEST_CS_SELECTOR, seg.code_selector },
+		{ VMCS_GUEST_CS_BASE, seg.code_base },
+		{ VMCS_GUEST_CS_LIMIT, seg.limit },
+		{ VMCS_GUEST_CS_ACCESS, seg.code_access },
+#define DATA_SEGMENT(seg_name)                                          \
+	{ VMCS_GUEST_##seg_name##_SELECTOR, seg.data_selector },        \
+		{ VMCS_GUEST_##seg_name##_BASE, 0 },                    \
+		{ VMCS_GUEST_##seg_name##_LIMIT, seg.limit },           \
+		{ VMCS_GUEST_##seg_name##_ACCESS, seg.data_access }
 		DATA_SEGMENT(DS), DATA_SEGMENT(ES), DATA_SEGMENT(SS), DATA_SEGMENT(FS),
 		DATA_SEGMENT(GS),
 #undef DATA_SEGMENT
@@ -156,9 +184,9 @@ static int vmcs_setup_guest(struct vcpu *vcpu)
 		{ VMCS_GUEST_LDTR_LIMIT, 0 },
 		{ VMCS_GUEST_LDTR_ACCESS, VMX_ACCESS_UNUSABLE },
 		{ VMCS_GUEST_GDTR_BASE, 0 },
-		{ VMCS_GUEST_GDTR_LIMIT, 0 },
+		{ VMCS_GUEST_GDTR_LIMIT, seg.table_limit },
 		{ VMCS_GUEST_IDTR_BASE, 0 },
-		{ VMCS_GUEST_IDTR_LIMIT, 0 },
+		{ VMCS_GUEST_IDTR_LIMIT, seg.table_limit },
 		{ VMCS_GUEST_CR0, vmx->cr0_shadow | cr0_fixed },
 		{ VMCS_GUEST_CR3, 0 },
 		{ VMCS_GUEST_CR4, vmx->cr4_shadow | cr4_fixed },
@@ -185,7 +213,7 @@ int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config)
 	memset(vmx->msr_bitmap, 0xff, VMX_BITMAP_SIZE);
 	for (u32 i = 0; i < msr_passthrough_count; i++)
 		msr_bitmap_allow(vmx->msr_bitmap, msr_passthrough[i]);
-	vmx->cr0_shadow = CR0_PE | CR0_ET;
+	vmx->cr0_shadow = vmx_entry_segments(&vmx->entry).cr0_shadow;
 	vmx->cr4_shadow = 0;
 	if (vmcs_setup_controls(vcpu, config) || vmcs_setup_host(vcpu->cpu) ||
 	    vmcs_setup_guest(vcpu))

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/* What each vCPU of a guest waits for: HLT, INIT and start-up IPIs, and requested interrupts
+ * (docs/scheduling.md, docs/guest-interface.md). Other vCPUs of the same guest, on other
+ * CPUs, change these; the guest's lock orders them and a kick makes the target's CPU look. */
+#include <moat/log.h>
+#include <moat/string.h>
+#include <moat/vm.h>
+#include <moat/x86.h>
+
+#define VLAPIC_BITS_PER_WORD 32
+#define SIPI_VECTOR_PAGE_SHIFT 12 /* a SIPI vector is a page number (SDM Vol. 3 11.6.1) */
+
+static bool vlapic_has_request(const struct vlapic *apic)
+{
+	for (u32 i = 0; i < VLAPIC_VECTOR_WORDS; i++)
+		if (__atomic_load_n(&apic->irr[i], __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+/* The highest requested vector, or -1. */
+static int vlapic_highest_request(const struct vlapic *apic)
+{
+	for (int i = VLAPIC_VECTOR_WORDS - 1; i >= 0; i--) {
+		u32 word = __atomic_load_n(&apic->irr[i], __ATOMIC_ACQUIRE);
+
+		if (word)
+			return i * VLAPIC_BITS_PER_WORD + (31 - __builtin_clz(word));
+	}
+	return -1;
+}
+
+bool vcpu_is_runnable(struct vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->run_state, __ATOMIC_ACQUIRE) == VCPU_RUNNABLE;
+}
+
+/* With vm->lock held: can any vCPU of the guest still run? Only its own vCPUs can wake one
+ * another (no virtual timer or device interrupts yet), so when none can, none ever will. */
+static bool vm_any_runnable(const struct vm *vm)
+{
+	for (u32 i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i].run_state == VCPU_RUNNABLE)
+			return true;
+	return false;
+}
+
+/* No vCPU of the guest can run: nothing is left to wake it, so it stops. */
+static void vm_stop_stuck(struct vcpu *vcpu, u64 interrupts)
+{
+	vm_audit(vcpu, AUDIT_HALT, vcpu->regs.rip, interrupts, AUDIT_STOPPED, NULL);
+	vm_stop(vcpu->vm,
+		"halted: no vCPU can run (every vCPU halted or waiting for SIPI); vcpu %u at rip 0x%lx",
+		vcpu->id, vcpu->regs.rip);
+}
+
+static void vcpu_set_state(struct vcpu *vcpu, enum vcpu_run_state state)
+{
+	__atomic_store_n(&vcpu->run_state, state, __ATOMIC_RELEASE);
+}
+
+void vcpu_halt(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool interrupts = vcpu->regs.rflags & RFLAGS_IF;
+	bool stuck;
+
+	vcpu->clock.halts++;
+	spin_lock(&vm->lock);
+	/* A request already waiting wakes the HLT at once, as on a real CPU. */
+	if (vcpu->run_state == VCPU_RUNNABLE && !(interrupts && vlapic_has_request(&vcpu->apic))) {
+		vcpu->halted_with_interrupts = interrupts;
+		vcpu_set_state(vcpu, VCPU_HALTED);
+	}
+	stuck = !vm_any_runnable(vm);
+	spin_unlock(&vm->lock);
+	if (stuck)
+		vm_stop_stuck(vcpu, interrupts);
+}
+
+/* Makes target's CPU look at it soon, unless that is the calling CPU. */
+static void vcpu_kick(struct vcpu *target, u32 this_cpu)
+{
+	if (target->vm->kick && target->cpu != this_cpu)
+		target->vm->kick(target->cpu);
+}
+
+void vcpu_post_interrupt(struct vcpu *target, u8 vector)
+{
+	struct vm *vm = target->vm;
+
+	__atomic_fetch_or(&target->apic.irr[vector / VLAPIC_BITS_PER_WORD],
+			  1u << (vector % VLAPIC_BITS_PER_WORD), __ATOMIC_RELEASE);
+	spin_lock(&vm->lock);
+	if (target->run_state == VCPU_HALTED && target->halted_with_interrupts)
+		vcpu_set_state(target, VCPU_RUNNABLE);
+	spin_unlock(&vm->lock);
+	vcpu_kick(target, CONFIG_MAX_CPUS);
+}
+
+void vcpu_post_init(struct vcpu *target)
+{
+	struct vm *vm = target->vm;
+	bool stuck;
+
+	spin_lock(&vm->lock);
+	vcpu_set_state(target, VCPU_WAIT_SIPI);
+	target->sipi_pending = false;
+	stuck = !vm_any_runnable(vm);
+	spin_unlock(&vm->lock);
+	vcpu_kick(target, CONFIG_MAX_CPUS);
+	if (stuck)
+		vm_stop_stuck(target, 0);
+}
+
+void vcpu_post_sipi(struct vcpu *target, u8 vector)
+{
+	struct vm *vm = target->vm;
+
+	spin_lock(&vm->lock);
+	/* A SIPI to a vCPU that is not waiting for one is ignored (SDM Vol. 3 11.6.1). */
+	if (target->run_state == VCPU_WAIT_SIPI) {
+		target->sipi_pending = true;
+		target->sipi_vector = vector;
+		vcpu_set_state(target, VCPU_RUNNABLE);
+	}
+	spin_unlock(&vm->lock);
+	vcpu_kick(target, CONFIG_MAX_CPUS);
+}
+
+static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
+{
+	struct guest_entry_state entry = { .mode = GUEST_ENTRY_REAL16,
+					   .cs_base = (u64)vector << SIPI_VECTOR_PAGE_SHIFT };
+
+	memset(&vcpu->apic.irr, 0, sizeof(vcpu->apic.irr));
+	vcpu->vm->ops->vcpu_reset(vcpu, &entry);
+	log_debug("guest '%s': vcpu %u started by SIPI at 0x%lx", vcpu->vm->name, vcpu->id,
+		  entry.cs_base);
+}
+
+void vcpu_prepare_entry(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool start = false;
+	u8 vector = 0;
+	int request;
+
+	if (__atomic_load_n(&vcpu->sipi_pending, __ATOMIC_ACQUIRE)) {
+		spin_lock(&vm->lock);
+		start = vcpu->sipi_pending;
+		vector = vcpu->sipi_vector;
+		vcpu->sipi_pending = false;
+		spin_unlock(&vm->lock);
+	}
+	if (start)
+		vcpu_start_from_sipi(vcpu, vector);
+	request = vlapic_highest_request(&vcpu->apic);
+	if (request >= 0 && vm->ops->inject_interrupt(vcpu, (u8)request))
+		__atomic_fetch_and(&vcpu->apic.irr[request / VLAPIC_BITS_PER_WORD],
+				   ~(1u << (request % VLAPIC_BITS_PER_WORD)), __ATOMIC_RELEASE);
+}
