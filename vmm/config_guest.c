@@ -23,37 +23,6 @@ static const struct {
 
 /* ---- one guest node ---- */
 
-/* config_check_node without its no-children rule: a guest's children are its vcpu@N nodes,
- * which config_parse_vcpus checks. Every property must be known and appear once. */
-static bool config_guest_check_properties(const void *fdt, int node, struct config_reason *reason)
-{
-	u32 seen[ARRAY_SIZE(config_guest_properties)] = { 0 };
-	char list[CONFIG_ERROR_MAX];
-	const char *name;
-	int offset, len, index;
-
-	fdt_for_each_property_offset(offset, fdt, node) {
-		if (!fdt_getprop_by_offset(fdt, offset, &name, &len))
-			return config_fail(reason, NULL, "damaged property (%s)",
-					   fdt_strerror(len));
-		if (config_index(name, config_ignored_properties, config_ignored_property_count) >=
-		    0)
-			continue;
-		index = config_index(name, config_guest_properties,
-				     ARRAY_SIZE(config_guest_properties));
-		if (index < 0) {
-			config_join(list, sizeof(list), config_guest_properties,
-				    ARRAY_SIZE(config_guest_properties));
-			return config_fail(reason, name, "unknown property (known: %s)", list);
-		}
-		if (seen[index]++)
-			return config_fail(reason, name, "appears more than once");
-	}
-	if (offset != -FDT_ERR_NOTFOUND)
-		return config_fail(reason, NULL, "damaged node (%s)", fdt_strerror(offset));
-	return true;
-}
-
 static bool config_guest_name(const char *name, int len, struct config_reason *reason)
 {
 	if (len <= 0)
@@ -308,7 +277,9 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	config_quote(guest->name, sizeof(guest->name), name ? name : "", (size_t)len);
 	parser->name_ok[index] = config_guest_name(name, len, &reason);
 	ok = parser->name_ok[index] && config_guest_unique(parser, index, &reason) &&
-	     config_guest_check_properties(fdt, node, &reason) &&
+	     /* Its children are vcpu@N nodes, which config_parse_vcpus checks. */
+	     config_check_properties(fdt, node, config_guest_properties,
+				     ARRAY_SIZE(config_guest_properties), &reason) &&
 	     config_guest_memory(fdt, node, guest, &reason) &&
 	     config_guest_format(fdt, node, guest, &reason) &&
 	     config_guest_image(fdt, node, guest, &reason) &&

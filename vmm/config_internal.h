@@ -51,6 +51,9 @@ bool config_string_list(struct config_prop prop, const char *property,
 const char *config_list_next(struct config_prop prop, const char *cur);
 bool config_has_dotdot(const char *path);
 bool config_path_ok(const char *path, char *why, size_t size);
+/* Every property of node is in known (or ignored) and appears once. */
+bool config_check_properties(const void *fdt, int node, const char *const *known, u32 count,
+			     struct config_reason *reason);
 bool config_check_node(const void *fdt, int node, const char *const *known, u32 count,
 		       struct config_reason *reason);
 bool config_u32(struct config_prop prop, const char *property, u32 min, u32 max, u32 *out,

@@ -163,13 +163,13 @@ bool config_path_ok(const char *path, char *why, size_t size)
 
 /* Every property must be known and appear once, and the node must have no children: a typo
  * must never be silently ignored. */
-bool config_check_node(const void *fdt, int node, const char *const *known, u32 count,
-		       struct config_reason *reason)
+bool config_check_properties(const void *fdt, int node, const char *const *known, u32 count,
+			     struct config_reason *reason)
 {
 	if (count > CONFIG_MAX_NODE_PROPERTIES)
 		return config_fail(reason, NULL, "internal error: too many known properties");
 	u32 seen[CONFIG_MAX_NODE_PROPERTIES] = {0};
-	int offset, len, child;
+	int offset, len;
 
 	fdt_for_each_property_offset(offset, fdt, node)
 	{
@@ -193,6 +193,16 @@ bool config_check_node(const void *fdt, int node, const char *const *known, u32 
 	}
 	if (offset != -FDT_ERR_NOTFOUND)
 		return config_fail(reason, NULL, "damaged node (%s)", fdt_strerror(offset));
+	return true;
+}
+
+bool config_check_node(const void *fdt, int node, const char *const *known, u32 count,
+		       struct config_reason *reason)
+{
+	int child, len;
+
+	if (!config_check_properties(fdt, node, known, count, reason))
+		return false;
 	child = fdt_first_subnode(fdt, node);
 	if (child >= 0) {
 		const char *name = fdt_get_name(fdt, child, &len);

@@ -25,6 +25,9 @@ static void fuzz_config_check_guest(const struct guest_config *guest)
 	FUZZ_CHECK(guest->format == IMAGE_FORMAT_FLAT || guest->format == IMAGE_FORMAT_MULTIBOOT);
 	FUZZ_CHECK(strnlen(guest->cmdline, sizeof(guest->cmdline)) < sizeof(guest->cmdline));
 	FUZZ_CHECK(guest->module_count <= CONFIG_MAX_MODULES);
+	FUZZ_CHECK(guest->vcpu_count >= 1 && guest->vcpu_count <= CONFIG_MAX_VCPUS);
+	for (u32 i = 0; i < guest->vcpu_count; i++)
+		FUZZ_CHECK(guest->vcpu_cpus[i] && !(guest->vcpu_cpus[i] & ~CONFIG_ALL_CPUS));
 	for (u32 i = 0; i < guest->module_count; i++)
 		fuzz_check_message(guest->modules[i], sizeof(guest->modules[i]));
 	FUZZ_CHECK((guest->devices & ~(u32)FUZZ_CONFIG_KNOWN_DEVICES) == 0);
@@ -53,6 +56,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(config.log_level >= LOG_ERROR && config.log_level <= LOG_DEBUG);
+	FUZZ_CHECK(config.slice_us >= CONFIG_MIN_SLICE_US && config.slice_us <= CONFIG_MAX_SLICE_US);
 	FUZZ_CHECK(config.guest_count <= CONFIG_MAX_GUESTS);
 	for (u32 i = 0; i < config.guest_count; i++)
 		fuzz_config_check_guest(&config.guests[i]);
