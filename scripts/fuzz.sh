@@ -13,16 +13,18 @@ case $BUILD in
 *) BUILD=$(pwd)/$BUILD ;;
 esac
 FUZZ_DIR=$BUILD/fuzz
-TARGETS="uart config multiboot"
+TARGETS="uart config multiboot vlapic"
 
 # Mutations after the seeds in a smoke run, per target: together well under 60 s on 2 cores.
 SMOKE_RUNS_uart=300000
 SMOKE_RUNS_config=500000
 SMOKE_RUNS_multiboot=500000
+SMOKE_RUNS_vlapic=300000
 # Largest input libFuzzer builds: Multiboot headers may sit anywhere in the first 8 KiB.
 MAX_LEN_uart=4096
 MAX_LEN_config=8192
 MAX_LEN_multiboot=16384
+MAX_LEN_vlapic=2048
 
 usage() {
 	echo "usage: $0 smoke" >&2

@@ -203,7 +203,9 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 		}
 		sched_switch_fpu(sc, vcpu);
 		start = x86_rdtsc();
-		if (last && last != vcpu) {
+		/* A switch away from a vCPU whose guest just stopped includes freeing the guest:
+		 * not a switch between running vCPUs. */
+		if (last && last != vcpu && vm_is_running(last->vm)) {
 			sc->switches.count++;
 			sc->switches.ticks += start - last_exit;
 		}

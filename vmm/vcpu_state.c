@@ -4,6 +4,7 @@
  * CPUs, change these; the guest's lock orders them and a kick makes the target's CPU look. */
 #include <moat/log.h>
 #include <moat/string.h>
+#include <moat/exit.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
 
@@ -67,8 +68,10 @@ void vcpu_halt(struct vcpu *vcpu)
 
 	vcpu->clock.halts++;
 	spin_lock(&vm->lock);
-	/* A request already waiting wakes the HLT at once, as on a real CPU. */
-	if (vcpu->run_state == VCPU_RUNNABLE && !(interrupts && vlapic_has_request(&vcpu->apic))) {
+	/* A request already waiting wakes the HLT at once, as on a real CPU; so does an INIT
+	 * and SIPI that arrived while its exit was being handled. */
+	if (vcpu->run_state == VCPU_RUNNABLE && !vcpu->sipi_pending &&
+	    !(interrupts && vlapic_has_request(&vcpu->apic))) {
 		vcpu->halted_with_interrupts = interrupts;
 		vcpu_set_state(vcpu, VCPU_HALTED);
 	}
@@ -78,10 +81,10 @@ void vcpu_halt(struct vcpu *vcpu)
 		vm_stop_stuck(vcpu, interrupts);
 }
 
-/* Makes target's CPU look at it soon, unless that is the calling CPU. */
-static void vcpu_kick(struct vcpu *target, u32 this_cpu)
+/* Makes target's CPU look at it soon (the kick ignores the calling CPU itself). */
+static void vcpu_kick(struct vcpu *target)
 {
-	if (target->vm->kick && target->cpu != this_cpu)
+	if (target->vm->kick)
 		target->vm->kick(target->cpu);
 }
 
@@ -91,11 +94,12 @@ void vcpu_post_interrupt(struct vcpu *target, u8 vector)
 
 	__atomic_fetch_or(&target->apic.irr[vector / VLAPIC_BITS_PER_WORD],
 			  1u << (vector % VLAPIC_BITS_PER_WORD), __ATOMIC_RELEASE);
+	__atomic_store_n(&target->apic.pending, 1, __ATOMIC_RELEASE);
 	spin_lock(&vm->lock);
 	if (target->run_state == VCPU_HALTED && target->halted_with_interrupts)
 		vcpu_set_state(target, VCPU_RUNNABLE);
 	spin_unlock(&vm->lock);
-	vcpu_kick(target, CONFIG_MAX_CPUS);
+	vcpu_kick(target);
 }
 
 void vcpu_post_init(struct vcpu *target)
@@ -106,9 +110,11 @@ void vcpu_post_init(struct vcpu *target)
 	spin_lock(&vm->lock);
 	vcpu_set_state(target, VCPU_WAIT_SIPI);
 	target->sipi_pending = false;
+	/* INIT resets the local APIC, requests included (SDM Vol. 3 11.4.7.3). */
+	vlapic_reset(&target->apic);
 	stuck = !vm_any_runnable(vm);
 	spin_unlock(&vm->lock);
-	vcpu_kick(target, CONFIG_MAX_CPUS);
+	vcpu_kick(target);
 	if (stuck)
 		vm_stop_stuck(target, 0);
 }
@@ -125,7 +131,7 @@ void vcpu_post_sipi(struct vcpu *target, u8 vector)
 		vcpu_set_state(target, VCPU_RUNNABLE);
 	}
 	spin_unlock(&vm->lock);
-	vcpu_kick(target, CONFIG_MAX_CPUS);
+	vcpu_kick(target);
 }
 
 static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
@@ -133,7 +139,6 @@ static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
 	struct guest_entry_state entry = { .mode = GUEST_ENTRY_REAL16,
 					   .cs_base = (u64)vector << SIPI_VECTOR_PAGE_SHIFT };
 
-	memset(&vcpu->apic.irr, 0, sizeof(vcpu->apic.irr));
 	vcpu->vm->ops->vcpu_reset(vcpu, &entry);
 	log_debug("guest '%s': vcpu %u started by SIPI at 0x%lx", vcpu->vm->name, vcpu->id,
 		  entry.cs_base);
@@ -155,8 +160,15 @@ void vcpu_prepare_entry(struct vcpu *vcpu)
 	}
 	if (start)
 		vcpu_start_from_sipi(vcpu, vector);
+	/* The common case, nothing requested, costs one load. A request posted after the
+	 * exchange sets pending again, so it is never missed. */
+	if (!__atomic_load_n(&vcpu->apic.pending, __ATOMIC_ACQUIRE) ||
+	    !__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_ACQ_REL))
+		return;
 	request = vlapic_highest_request(&vcpu->apic);
 	if (request >= 0 && vm->ops->inject_interrupt(vcpu, (u8)request))
 		__atomic_fetch_and(&vcpu->apic.irr[request / VLAPIC_BITS_PER_WORD],
 				   ~(1u << (request % VLAPIC_BITS_PER_WORD)), __ATOMIC_RELEASE);
+	if (vlapic_has_request(&vcpu->apic))
+		__atomic_store_n(&vcpu->apic.pending, 1, __ATOMIC_RELEASE);
 }

@@ -225,5 +225,11 @@ bool vlapic_msr_write(struct vcpu *vcpu, u32 index, u64 value)
 
 void vlapic_reset(struct vlapic *apic)
 {
-	*apic = (struct vlapic){ .svr = X2APIC_SVR_RESET };
+	/* Other CPUs set request bits without the lock: clear them the same way. */
+	for (u32 i = 0; i < VLAPIC_VECTOR_WORDS; i++)
+		__atomic_store_n(&apic->irr[i], 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&apic->pending, 0, __ATOMIC_RELEASE);
+	apic->tpr = 0;
+	apic->svr = X2APIC_SVR_RESET;
+	apic->icr = 0;
 }

@@ -90,6 +90,7 @@ enum vcpu_run_state {
 /* The guest's view of its local APIC (vmm/vlapic.c): x2APIC registers, pending vectors. */
 struct vlapic {
 	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors; other CPUs set bits atomically */
+	u32 pending; /* set after an irr bit: the entry path scans irr only then */
 	u32 tpr;
 	u32 svr;
 	u64 icr;
