@@ -1,82 +1,229 @@
 // SPDX-License-Identifier: MIT
-/* hostile_apic: tries to reach the host's local APIC, first as x2APIC MSRs (every read of
- * 0x800-0x8FF and an INIT/SIPI through the ICR must raise #GP), then through the xAPIC page:
- * a write of the ICR at 0xFEE00300, outside its RAM, must stop it. */
-#include "guest.h"
+/* hostile_apic: a one-vCPU guest that tries to reach beyond its virtual x2APIC. The registers
+ * Moat emulates read as documented and every other x2APIC MSR raises #GP; APIC_BASE cannot be
+ * moved; INIT, SIPI and fixed IPIs to every other APIC ID, to all and to all-but-self reach
+ * nobody (it keeps running); then a write of the xAPIC ICR at 0xFEE00300, which Moat does not
+ * map, must stop it (docs/guest-interface.md, "Local APIC"). */
+#include "apic.h"
 
-/* x2APIC MSR range and ICR (SDM Vol. 3A, 11.12.1, Table 11-6; 11.12.9). */
-#define MSR_X2APIC_FIRST 0x800
-#define MSR_X2APIC_LAST 0x8ff
-#define MSR_X2APIC_ICR 0x830
-#define ICR_DELIVERY_INIT (5u << 8)
-#define ICR_DELIVERY_STARTUP (6u << 8)
-#define ICR_LEVEL_ASSERT BIT(14)
-#define ICR_ALL_EXCLUDING_SELF (3u << 18)
-#define SIPI_VECTOR_PAGE 0x10 /* start at 0x10000 */
+/* Every 8-bit APIC ID but its own is another guest's or nobody's. */
+#define HOSTILE_APIC_OWN_ID	       0
+#define HOSTILE_APIC_LAST_ID	       255
+#define HOSTILE_APIC_SIPI_PAGE	       0x10 /* would start a vCPU at 0x10000 */
+#define HOSTILE_APIC_VECTOR_STRAY      0x50 /* sent only where it must not arrive */
+#define HOSTILE_APIC_VECTOR_BROADCAST  0x51 /* to 0xFFFFFFFF: only this vCPU exists to take it */
+#define HOSTILE_APIC_EXCEPTION_VECTOR  13   /* a fixed IPI below 16 is dropped, not a fake #GP */
+#define HOSTILE_APIC_LOGICAL_CLUSTER_1 0x1ffffu /* every member of cluster 1 (IDs 16-31) */
+/* APIC_BASE values Moat must refuse: moved to 16 MiB, xAPIC mode, disabled. */
+#define APIC_BASE_MOVED	     (0x1000000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC)
+#define APIC_BASE_XAPIC_MODE (APIC_BASE_BSP_VALUE & ~APIC_BASE_X2APIC)
+#define APIC_BASE_DISABLED   (APIC_BASE_BSP_VALUE & ~(APIC_BASE_ENABLE | APIC_BASE_X2APIC))
 /* The xAPIC page at its reset base and the ICR's low half (SDM Vol. 3A, 11.4.1, Table 11-1). */
 #define XAPIC_ICR_LOW 0xfee00300u
-/* About 2-3 instructions per round: some 500 ms of guest time on Bochs (50,000 instructions a
- * "ms"), tens of ms under QEMU: enough for Moat's audit rate limit (one record per 100 ms
- * after a burst of 32) to let the npf record through. See hostile_apic_let_audit_refill(). */
-#define HOSTILE_APIC_SETTLE_ROUNDS 10000000u
+#define ANY_VALUE     (~0ull)
+/* About 2-3 instructions per round: about a second of guest time on Bochs (50,000 instructions
+ * a "ms"), some 100 ms under QEMU: enough for Moat's audit rate limit (one record per 100 ms
+ * after a burst of 32) to let the next record through. See hostile_apic_let_audit_refill(). */
+#define HOSTILE_APIC_SETTLE_ROUNDS 20000000u
 
 enum hostile_apic_check {
-	HOSTILE_APIC_CHECK_X2APIC_READ_GP = 1,
-	HOSTILE_APIC_CHECK_ICR_INIT_GP,
-	HOSTILE_APIC_CHECK_ICR_SIPI_GP,
+	HOSTILE_APIC_CHECK_READ_NO_FAULT = 1,
+	HOSTILE_APIC_CHECK_READ_VALUE,
+	HOSTILE_APIC_CHECK_OTHER_READ_GP,
+	HOSTILE_APIC_CHECK_APIC_BASE_READ,
+	HOSTILE_APIC_CHECK_APIC_BASE_CHANGE_GP,
+	HOSTILE_APIC_CHECK_IPI_NO_FAULT,
+	HOSTILE_APIC_CHECK_NOTHING_CAME_BACK,
+	HOSTILE_APIC_CHECK_BROADCAST_SELF,
 	HOSTILE_APIC_CHECK_XAPIC_STOPPED,
+};
+
+struct hostile_apic_register {
+	u32 msr;
+	u64 value; /* ANY_VALUE: the guest's own (TPR, SVR, ICR) */
+	const char *what;
+};
+
+/* The registers Moat emulates that a guest may read (Table 11-6); EOI and SELF IPI are
+ * write-only, so reading them is a #GP like any unimplemented one. */
+static const struct hostile_apic_register hostile_apic_readable[] = {
+	{ MSR_X2APIC_ID, HOSTILE_APIC_OWN_ID, "x2APIC ID (0x802) reads 0" },
+	{ MSR_X2APIC_VERSION, APIC_VERSION_VALUE, "x2APIC version (0x803) reads 0x50014" },
+	{ MSR_X2APIC_TPR, ANY_VALUE, "x2APIC TPR (0x808) reads" },
+	{ MSR_X2APIC_PPR, 0, "x2APIC PPR (0x80a) reads 0" },
+	{ MSR_X2APIC_LDR, APIC_LDR(HOSTILE_APIC_OWN_ID), "x2APIC LDR (0x80d) reads 1" },
+	{ MSR_X2APIC_SVR, ANY_VALUE, "x2APIC SVR (0x80f) reads" },
+	{ MSR_X2APIC_ESR, 0, "x2APIC ESR (0x828) reads 0" },
+	{ MSR_X2APIC_ICR, ANY_VALUE, "x2APIC ICR (0x830) reads" },
+};
+
+/* What is sent to each other APIC ID, to all, and to all but itself. */
+static const u32 hostile_apic_ipis[] = {
+	APIC_ICR_INIT | APIC_ICR_LEVEL_ASSERT,
+	APIC_ICR_STARTUP | HOSTILE_APIC_SIPI_PAGE,
+	APIC_ICR_FIXED | HOSTILE_APIC_VECTOR_STRAY,
 };
 
 const char guest_name[] = "hostile_apic";
 
-static void hostile_apic_x2apic_reads(void)
+static volatile u32 hostile_apic_strays, hostile_apic_broadcasts;
+static u32 hostile_apic_sent; /* ICR writes so far */
+
+static void hostile_apic_on_stray(u32 vector)
 {
-	u32 count = 0;
-
-	for (u32 msr = MSR_X2APIC_FIRST; msr <= MSR_X2APIC_LAST; msr++) {
-		u64 value = 0;
-		int vector = trap_probe_rdmsr(msr, &value);
-
-		if (vector != VECTOR_GP)
-			check_fail(HOSTILE_APIC_CHECK_X2APIC_READ_GP, "x2APIC MSR reads raise #GP",
-				   "rdmsr 0x%x gave exception %d, value 0x%llx", msr, vector,
-				   value);
-		count++;
-	}
-	console_printf("hostile_apic: ok: all %u x2APIC MSR reads raised #GP\n", count);
+	hostile_apic_strays++;
+	apic_eoi();
 }
 
-static void hostile_apic_x2apic_icr(void)
+static void hostile_apic_on_broadcast(u32 vector)
 {
-	u64 init = ICR_ALL_EXCLUDING_SELF | ICR_LEVEL_ASSERT | ICR_DELIVERY_INIT;
-	u64 sipi = ICR_ALL_EXCLUDING_SELF | ICR_DELIVERY_STARTUP | SIPI_VECTOR_PAGE;
+	hostile_apic_broadcasts++;
+	apic_eoi();
+}
 
-	check_eq(HOSTILE_APIC_CHECK_ICR_INIT_GP, "x2APIC ICR write INIT to all raises #GP",
-		 (u32)trap_probe_wrmsr(MSR_X2APIC_ICR, init), VECTOR_GP);
-	check_eq(HOSTILE_APIC_CHECK_ICR_SIPI_GP, "x2APIC ICR write SIPI to all raises #GP",
-		 (u32)trap_probe_wrmsr(MSR_X2APIC_ICR, sipi), VECTOR_GP);
+static const struct hostile_apic_register *hostile_apic_find_readable(u32 msr)
+{
+	for (u32 i = 0; i < ARRAY_SIZE(hostile_apic_readable); i++) {
+		if (hostile_apic_readable[i].msr == msr)
+			return &hostile_apic_readable[i];
+	}
+	return NULL;
+}
+
+/* First, so that its records fall in the audit burst: APIC_BASE reads as documented; moving
+ * the page, leaving x2APIC mode or disabling the APIC raises #GP. */
+static void hostile_apic_base(void)
+{
+	static const u64 changes[] = { APIC_BASE_MOVED, APIC_BASE_XAPIC_MODE, APIC_BASE_DISABLED };
+	u64 base = 0;
+
+	check_no_fault(HOSTILE_APIC_CHECK_APIC_BASE_READ, "rdmsr APIC_BASE does not fault",
+		       trap_probe_rdmsr(MSR_IA32_APIC_BASE, &base));
+	check_eq(HOSTILE_APIC_CHECK_APIC_BASE_READ, "APIC_BASE reads 0xfee00d00", base,
+		 APIC_BASE_BSP_VALUE);
+	for (u32 i = 0; i < ARRAY_SIZE(changes); i++) {
+		int vector = trap_probe_wrmsr(MSR_IA32_APIC_BASE, changes[i]);
+
+		if (vector != VECTOR_GP)
+			check_fail(HOSTILE_APIC_CHECK_APIC_BASE_CHANGE_GP,
+				   "changing APIC_BASE raises #GP", "wrmsr 0x%llx gave %d",
+				   changes[i], vector);
+	}
+	check_ok("wrmsr APIC_BASE to 0x1000000, to xAPIC mode and to disabled: each #GP");
+}
+
+static void hostile_apic_read_one(const struct hostile_apic_register *reg)
+{
+	u64 value = 0;
+	int vector = trap_probe_rdmsr(reg->msr, &value);
+
+	if (vector != TRAP_NO_FAULT)
+		check_fail(HOSTILE_APIC_CHECK_READ_NO_FAULT, reg->what,
+			   "rdmsr 0x%x gave exception %d", reg->msr, vector);
+	if (reg->value == ANY_VALUE)
+		check_ok(reg->what);
+	else
+		check_eq(HOSTILE_APIC_CHECK_READ_VALUE, reg->what, value, reg->value);
+}
+
+static void hostile_apic_x2apic_reads(void)
+{
+	u32 denied = 0;
+
+	for (u32 msr = MSR_X2APIC_FIRST; msr <= MSR_X2APIC_LAST; msr++) {
+		const struct hostile_apic_register *reg = hostile_apic_find_readable(msr);
+		u64 value = 0;
+		int vector;
+
+		if (reg) {
+			hostile_apic_read_one(reg);
+			continue;
+		}
+		vector = trap_probe_rdmsr(msr, &value);
+		if (vector != VECTOR_GP)
+			check_fail(HOSTILE_APIC_CHECK_OTHER_READ_GP,
+				   "other x2APIC MSR reads raise #GP",
+				   "rdmsr 0x%x gave exception %d, value 0x%llx", msr, vector,
+				   value);
+		denied++;
+	}
+	console_printf("hostile_apic: ok: all %u other x2APIC MSR reads raised #GP\n", denied);
+}
+
+static void hostile_apic_send(u32 destination, u32 icr_low)
+{
+	u64 icr = (u64)destination << APIC_ICR_DESTINATION_SHIFT | icr_low;
+	int vector = trap_probe_wrmsr(MSR_X2APIC_ICR, icr);
+
+	hostile_apic_sent++;
+	if (vector != TRAP_NO_FAULT)
+		check_fail(HOSTILE_APIC_CHECK_IPI_NO_FAULT, "ICR writes are accepted",
+			   "ICR 0x%llx gave exception %d", icr, vector);
+}
+
+/* INIT, SIPI and a fixed IPI to every APIC ID but its own, to all but itself (shorthand),
+ * to a logical cluster it is not in, and the delivery modes and vectors Moat drops. */
+static void hostile_apic_ipi_sweep(void)
+{
+	for (u32 id = HOSTILE_APIC_OWN_ID + 1; id <= HOSTILE_APIC_LAST_ID; id++) {
+		for (u32 i = 0; i < ARRAY_SIZE(hostile_apic_ipis); i++)
+			hostile_apic_send(id, hostile_apic_ipis[i]);
+	}
+	for (u32 i = 0; i < ARRAY_SIZE(hostile_apic_ipis); i++)
+		hostile_apic_send(0, APIC_ICR_ALL_EXCLUDING_SELF | hostile_apic_ipis[i]);
+	hostile_apic_send(HOSTILE_APIC_LOGICAL_CLUSTER_1,
+			  APIC_ICR_LOGICAL | APIC_ICR_FIXED | HOSTILE_APIC_VECTOR_STRAY);
+	/* To itself: an NMI or SMI, and a fixed vector in the exception range, would each be a
+	 * fatal exception here if Moat delivered them. */
+	hostile_apic_send(HOSTILE_APIC_OWN_ID, APIC_ICR_NMI);
+	hostile_apic_send(HOSTILE_APIC_OWN_ID, APIC_ICR_SMI);
+	hostile_apic_send(HOSTILE_APIC_OWN_ID, APIC_ICR_FIXED | HOSTILE_APIC_EXCEPTION_VECTOR);
+	/* To all (0xFFFFFFFF): a SIPI to a running vCPU is ignored, the fixed one comes back to
+	 * this, the only vCPU. No INIT: that would put this vCPU itself into wait-for-SIPI. */
+	hostile_apic_send(APIC_DESTINATION_BROADCAST, APIC_ICR_STARTUP | HOSTILE_APIC_SIPI_PAGE);
+	hostile_apic_send(APIC_DESTINATION_BROADCAST,
+			  APIC_ICR_FIXED | HOSTILE_APIC_VECTOR_BROADCAST);
 }
 
 /*
- * The 258 denied MSR accesses above use up Moat's per-guest audit burst (32 records, then about
- * one per ms of guest time). Spinning a while without exits lets it refill, so that the record
- * of the xAPIC write, the one this test is about, is printed rather than suppressed.
+ * Each denied MSR access and dropped IPI is audited: hundreds of them use up Moat's per-guest
+ * audit burst (32 records, then one per 100 ms). Spinning a while without exits lets it refill,
+ * so that the next record this test is about is printed rather than suppressed. Interrupts
+ * are on meanwhile: any IPI still pending for this vCPU arrives now.
  */
 static void hostile_apic_let_audit_refill(void)
 {
+	asm volatile("sti" : : : "memory");
 	for (volatile u32 i = 0; i < HOSTILE_APIC_SETTLE_ROUNDS; i++)
 		;
+	asm volatile("cli" : : : "memory");
+}
+
+static void hostile_apic_ipis_reach_nobody(void)
+{
+	hostile_apic_ipi_sweep();
+	console_printf("hostile_apic: ok: %u IPIs sent to APIC IDs 1-%u, all, all but self, "
+		       "cluster 1, NMI/SMI/vector 13 to self: no fault\n",
+		       hostile_apic_sent, HOSTILE_APIC_LAST_ID);
+	hostile_apic_let_audit_refill();
+	check_eq(HOSTILE_APIC_CHECK_NOTHING_CAME_BACK, "no IPI meant for others arrived here",
+		 hostile_apic_strays, 0);
+	check_eq(HOSTILE_APIC_CHECK_BROADCAST_SELF, "the fixed IPI to all arrived here once",
+		 hostile_apic_broadcasts, 1);
 }
 
 void guest_main(u32 entry_eax, u32 entry_ebx)
 {
 	volatile u32 *icr = (volatile u32 *)XAPIC_ICR_LOW;
 
+	trap_set_handler(HOSTILE_APIC_VECTOR_STRAY, hostile_apic_on_stray);
+	trap_set_handler(HOSTILE_APIC_VECTOR_BROADCAST, hostile_apic_on_broadcast);
+	hostile_apic_base();
 	hostile_apic_x2apic_reads();
-	hostile_apic_x2apic_icr();
 	hostile_apic_let_audit_refill();
+	hostile_apic_ipis_reach_nobody();
 	console_printf("hostile_apic: writing INIT to all at xAPIC ICR 0x%x\n", XAPIC_ICR_LOW);
-	*icr = ICR_ALL_EXCLUDING_SELF | ICR_LEVEL_ASSERT | ICR_DELIVERY_INIT;
+	*icr = APIC_ICR_ALL_EXCLUDING_SELF | APIC_ICR_LEVEL_ASSERT | APIC_ICR_INIT;
 	check_fail(HOSTILE_APIC_CHECK_XAPIC_STOPPED, "the xAPIC write stops the guest",
 		   "still running after writing the ICR at 0x%x", XAPIC_ICR_LOW);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* hostile_msr: writes the MSRs that would hand a guest the host's virtualization state (EFER.SVME,
- * VM_HSAVE_PA, VM_CR, FEATURE_CONTROL, APIC_BASE) and reads VMX/SEV ones: each must raise #GP
- * (docs/guest-interface.md, "MSRs"). The guest's own MSRs must keep what it writes. */
+ * VM_HSAVE_PA, VM_CR, FEATURE_CONTROL, APIC_BASE moved) and reads VMX/SEV ones: each must raise
+ * #GP (docs/guest-interface.md, "MSRs"). APIC_BASE reads its virtual x2APIC's value. The
+ * guest's own MSRs must keep what it writes. */
 #include "guest.h"
 
 #define MSR_IA32_FEATURE_CONTROL 0x3a
@@ -23,6 +24,9 @@
 #define EFER_SVME BIT(12)
 #define FEATURE_CONTROL_LOCK_VMXON (BIT(0) | BIT(2)) /* lock, VMXON outside SMX */
 #define APIC_BASE_MOVED (0x1000000u | BIT(11))      /* 16 MiB, global enable */
+/* The virtual x2APIC's base on vCPU 0 (Intel SDM Vol. 3A, 11.4.4): 0xFEE00000, BSP (bit 8),
+ * x2APIC mode (bit 10), enabled (bit 11). */
+#define APIC_BASE_BSP_X2APIC (0xfee00000u | BIT(8) | BIT(10) | BIT(11))
 #define VM_CR_SVMDIS BIT(4)
 #define HSAVE_INSIDE_GUEST 0x1000
 
@@ -35,6 +39,8 @@ enum hostile_msr_check {
 	HOSTILE_MSR_CHECK_OWN_WRITE,
 	HOSTILE_MSR_CHECK_OWN_READ,
 	HOSTILE_MSR_CHECK_OWN_VALUE,
+	HOSTILE_MSR_CHECK_APIC_BASE_READ,
+	HOSTILE_MSR_CHECK_APIC_BASE_VALUE,
 };
 
 struct hostile_msr_denied {
@@ -61,7 +67,6 @@ static const struct hostile_msr_denied hostile_msr_denied[] = {
 	  "wrmsr IA32_FEATURE_CONTROL 0x3a" },
 	{ MSR_IA32_FEATURE_CONTROL, false, 0, "rdmsr IA32_FEATURE_CONTROL 0x3a" },
 	{ MSR_IA32_APIC_BASE, true, APIC_BASE_MOVED, "wrmsr APIC_BASE 0x1b to 0x1000000" },
-	{ MSR_IA32_APIC_BASE, false, 0, "rdmsr APIC_BASE 0x1b" },
 	{ MSR_VM_CR, true, VM_CR_SVMDIS, "wrmsr VM_CR 0xc0010114" },
 	{ MSR_VM_CR, false, 0, "rdmsr VM_CR 0xc0010114" },
 	{ MSR_IA32_VMX_BASIC, false, 0, "rdmsr IA32_VMX_BASIC 0x480" },
@@ -112,6 +117,17 @@ static void hostile_msr_efer(void)
 		 efer & EFER_SVME, 0);
 }
 
+/* The virtual APIC's base is the guest's to read (only writing a different one is denied). */
+static void hostile_msr_apic_base(void)
+{
+	u64 base = 0;
+
+	check_no_fault(HOSTILE_MSR_CHECK_APIC_BASE_READ, "rdmsr APIC_BASE 0x1b does not fault",
+		       trap_probe_rdmsr(MSR_IA32_APIC_BASE, &base));
+	check_eq(HOSTILE_MSR_CHECK_APIC_BASE_VALUE, "APIC_BASE reads 0xfee00d00", base,
+		 APIC_BASE_BSP_X2APIC);
+}
+
 static void hostile_msr_denied_all(void)
 {
 	for (u32 i = 0; i < ARRAY_SIZE(hostile_msr_denied); i++) {
@@ -150,6 +166,7 @@ void guest_main(u32 entry_eax, u32 entry_ebx)
 {
 	hostile_msr_efer();
 	hostile_msr_denied_all();
+	hostile_msr_apic_base();
 	hostile_msr_own_all();
 	console_puts("hostile_msr: every denied MSR raised #GP, the guest's own kept their values\n");
 	test_exit(GUEST_EXIT_PASS);

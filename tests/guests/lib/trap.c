@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* The guest's IDT: #UD, #GP and #PF inside an armed probe are recorded and the faulting
- * instruction skipped, so a test can ask "does this fault"; any other exception is fatal. */
-#include "guest.h"
+ * instruction skipped, so a test can ask "does this fault"; any other exception is fatal.
+ * Interrupts (32-255) go to the handler a guest registered, or are fatal too. */
+#include "apic.h"
 
-#define TRAP_VECTORS 32
+#define TRAP_VECTORS 256
+#define TRAP_EXCEPTION_VECTORS 32
 #define IDT_CODE_SELECTOR 0x08
 #define IDT_INTERRUPT_GATE_32 0x8e /* P=1, DPL=0, type 1110b (Intel SDM Vol. 3A, 6.11) */
 
@@ -42,6 +44,8 @@ struct trap_frame {
 extern const u32 trap_stub_table[TRAP_VECTORS];
 
 static struct idt_gate trap_idt[TRAP_VECTORS] __aligned(8);
+/* One IDT for every vCPU of the guest, so one table of handlers. */
+static trap_handler_fn trap_handlers[TRAP_VECTORS];
 
 /* The armed probe: how many bytes to skip on a fault, and the vector seen (or none). */
 static volatile u32 trap_skip_length;
@@ -70,8 +74,33 @@ static bool trap_is_probeable(u32 vector)
 	return vector == VECTOR_UD || vector == VECTOR_GP || vector == VECTOR_PF;
 }
 
+void trap_set_handler(u32 vector, trap_handler_fn fn)
+{
+	if (vector < TRAP_EXCEPTION_VECTORS || vector >= TRAP_VECTORS)
+		check_fail(0, "trap_set_handler", "vector %u is not an interrupt vector", vector);
+	trap_handlers[vector] = fn;
+}
+
+/* An interrupt: the guest's handler, or a failure naming the vector nobody expected. */
+static void trap_handle_interrupt(struct trap_frame *frame)
+{
+	trap_handler_fn fn = trap_handlers[frame->vector];
+
+	if (fn) {
+		fn(frame->vector);
+		return;
+	}
+	console_printf("%s: FAIL unexpected interrupt %u at eip 0x%x\n", guest_name, frame->vector,
+		       frame->eip);
+	test_exit(GUEST_EXIT_EXCEPTION_BASE + frame->vector);
+}
+
 void trap_handle(struct trap_frame *frame)
 {
+	if (frame->vector >= TRAP_EXCEPTION_VECTORS) {
+		trap_handle_interrupt(frame);
+		return;
+	}
 	if (trap_skip_length && trap_is_probeable(frame->vector)) {
 		trap_seen_vector = (int)frame->vector;
 		frame->eip += trap_skip_length;

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Exception entry stubs for vectors 0-31: each pushes a uniform frame (error code, vector,
- * general registers) and calls trap_handle(frame); trap.c fills the IDT from trap_stub_table. */
+/* Entry stubs for every vector, 0-31 the CPU's exceptions and 32-255 interrupts: each pushes a
+ * uniform frame (error code, vector, general registers) and calls trap_handle(frame); trap.c
+ * fills the IDT from trap_stub_table. */
+
+#define TRAP_VECTORS 256
 
 	.code32
 	.text
 
-/* The vectors for which the CPU pushes an error code (Intel SDM Vol. 3A, 6.13, Table 6-1). */
+/* The vectors for which the CPU pushes an error code (Intel SDM Vol. 3A, 6.13, Table 6-1);
+ * an interrupt (32-255) never has one. A stub is at most 12 bytes (PUSH imm32, JMP rel32). */
 .macro TRAP_STUB vector
 	.balign 16
 trap_stub_\vector:
@@ -20,7 +24,7 @@ trap_stub_\vector:
 
 .altmacro
 .set vector, 0
-.rept 32
+.rept TRAP_VECTORS
 	TRAP_STUB %vector
 	.set vector, vector + 1
 .endr
@@ -44,7 +48,7 @@ trap_common:
 	.globl trap_stub_table
 trap_stub_table:
 .set vector, 0
-.rept 32
+.rept TRAP_VECTORS
 	TRAP_STUB_ADDRESS %vector
 	.set vector, vector + 1
 .endr
