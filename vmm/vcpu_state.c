@@ -144,7 +144,7 @@ static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
 		  entry.cs_base);
 }
 
-void vcpu_prepare_entry(struct vcpu *vcpu)
+void vcpu_take_requests(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	bool start = false;
@@ -160,10 +160,8 @@ void vcpu_prepare_entry(struct vcpu *vcpu)
 	}
 	if (start)
 		vcpu_start_from_sipi(vcpu, vector);
-	/* The common case, nothing requested, costs one load. A request posted after the
-	 * exchange sets pending again, so it is never missed. */
-	if (!__atomic_load_n(&vcpu->apic.pending, __ATOMIC_ACQUIRE) ||
-	    !__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_ACQ_REL))
+	/* A request posted after the exchange sets pending again, so it is never missed. */
+	if (!__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_ACQ_REL))
 		return;
 	request = vlapic_highest_request(&vcpu->apic);
 	if (request >= 0 && vm->ops->inject_interrupt(vcpu, (u8)request))

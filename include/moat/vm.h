@@ -85,9 +85,17 @@ void vcpu_post_interrupt(struct vcpu *target, u8 vector);
 void vcpu_post_init(struct vcpu *target);
 /* Start-up IPI: a vCPU waiting for one starts in real mode at vector << 12. */
 void vcpu_post_sipi(struct vcpu *target, u8 vector);
+/* The slow path of vcpu_prepare_entry. */
+void vcpu_take_requests(struct vcpu *vcpu);
+
 /* Before an entry, on vcpu's own CPU: applies a pending start-up and injects the highest
- * requested interrupt the guest can take now. */
-void vcpu_prepare_entry(struct vcpu *vcpu);
+ * requested interrupt the guest can take now. Inline: on most entries there is neither. */
+static inline void vcpu_prepare_entry(struct vcpu *vcpu)
+{
+	if (__atomic_load_n(&vcpu->sipi_pending, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&vcpu->apic.pending, __ATOMIC_ACQUIRE))
+		vcpu_take_requests(vcpu);
+}
 bool vcpu_is_runnable(struct vcpu *vcpu);
 
 #endif
