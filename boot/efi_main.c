@@ -86,24 +86,12 @@ static void cpu_main(void *arg)
 	__atomic_fetch_sub(&cpus_running, 1, __ATOMIC_RELEASE);
 }
 
-static bool cpu_has_guests(const struct hypervisor *hv, u32 cpu)
-{
-	for (u32 i = 0; i < hv->vm_count; i++) {
-		const struct vm *vm = &hv->vms[i];
-
-		for (u32 v = 0; v < vm->vcpu_count; v++)
-			if (vm->vcpus[v].cpu == cpu && vm->state == VM_STATE_RUNNING)
-				return true;
-	}
-	return false;
-}
-
-/* Hands every other CPU with guests its own run loop. */
+/* Hands every other CPU that has vCPUs, or may be handed some, its own run loop. */
 static void start_other_cpus(struct hypervisor *hv)
 {
 	hypervisor_place_guests(hv, smp_cpu_online);
 	for (u32 cpu = 1; cpu < SMP_MAX_CPUS; cpu++) {
-		if (!smp_cpu_online(cpu) || !cpu_has_guests(hv, cpu))
+		if (!smp_cpu_online(cpu) || !sched_cpu_has_work(hv, cpu))
 			continue;
 		if (hv->ops->cpu_prepare(cpu, &frames)) {
 			sched_abandon_cpu(hv, cpu, "no memory to enable");

@@ -141,6 +141,7 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->run_state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		vcpu->halted_with_interrupts = false;
 		vcpu->sipi_pending = false;
+		vcpu->migrate_to = CONFIG_MAX_CPUS;
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
 		vlapic_reset(&vcpu->apic);
 		fpu_init(&vcpu->fpu);
@@ -339,9 +340,9 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 			const struct vcpu_clock *clock = &vcpu->clock;
 
 			log_info("summary: guest '%s': vcpu %u on cpu %u: ran %lu ms in %lu slices, "
-				 "%lu exits, %lu halts", vm->name, v, vcpu->cpu,
+				 "%lu exits, %lu halts, %lu moves", vm->name, v, vcpu->cpu,
 				 vm->tsc_per_ms ? clock->run_ticks / vm->tsc_per_ms : 0,
-				 clock->slices, clock->exits, clock->halts);
+				 clock->slices, clock->exits, clock->halts, clock->moves);
 		}
 		audit_summary(&vm->audit, vm->name);
 	}

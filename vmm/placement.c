@@ -83,8 +83,10 @@ static bool placement_place_vm(struct placement *p, struct vm *vm, char *why, si
 			p->owner[chosen[i]] = vm;
 		}
 	}
-	for (u32 i = 0; i < vm->vcpu_count; i++)
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		vm->vcpus[i].cpu = chosen[i];
+		vm->vcpus[i].migrate_to = CONFIG_MAX_CPUS;
+	}
 	return true;
 }
 
@@ -116,4 +118,5 @@ void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu))
 			log_error("guest '%s': %s", vm->name, why);
 		}
 	}
+	hv->dedicated_cpus = p.dedicated;
 }

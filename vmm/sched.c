@@ -12,7 +12,6 @@
 /* Exit floods are measured over windows of this much guest run time. */
 #define SCHED_FLOOD_WINDOW_MS 100
 #define MS_PER_SECOND 1000
-#define SCHED_MAX_VCPUS (CONFIG_MAX_GUESTS * CONFIG_MAX_VCPUS)
 
 /* Switches between vCPUs, for the benchmark: TSC from one vCPU's last exit to the next
  * one's first entry. */
@@ -21,18 +20,17 @@ struct sched_switches {
 	u64 ticks;
 };
 
-/* One CPU's view of the vCPUs placed on it (placement never changes). */
+/* One CPU's run loop state. Which vCPUs are its own is vcpu->cpu: placement gives each
+ * vCPU a CPU, and a CPU that has nothing to run takes one from a CPU with several. */
 struct sched_cpu {
 	struct hypervisor *hv;
 	u32 cpu;
-	u32 count;
-	struct vcpu *vcpus[SCHED_MAX_VCPUS];
-	/* 1 + the guest generation in which this CPU parked vcpus[i]; 0 when it never did */
-	u32 parked_generation[SCHED_MAX_VCPUS];
-	u32 cursor;
+	u32 cursor;             /* index of the vCPU picked last (sched_vcpu_at) */
 	struct vcpu *fpu_owner; /* whose x87/SSE state the CPU holds */
 	struct sched_switches switches;
 };
+
+#define SCHED_NO_CPU CONFIG_MAX_CPUS
 
 /* Charges one exit and ticks of run time; stops or crashes the guest past its limits. */
 static void sched_charge(struct vcpu *vcpu, u64 ticks)
@@ -93,21 +91,45 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	return now;
 }
 
-/* This CPU lets go of vcpus[i], whose guest has stopped or is restarting. The CPU that parks
- * a guest's last vCPU frees it, or builds it again. */
-static void sched_park(struct sched_cpu *sc, u32 i)
+/* The vCPU with index (guest * CONFIG_MAX_VCPUS + vCPU) of a guest that was built, or NULL. */
+static struct vcpu *sched_vcpu_at(struct hypervisor *hv, u32 index)
 {
-	struct vcpu *vcpu = sc->vcpus[i];
+	struct vm *vm = &hv->vms[index / CONFIG_MAX_VCPUS];
+	u32 id = index % CONFIG_MAX_VCPUS;
+
+	if (index / CONFIG_MAX_VCPUS >= hv->vm_count || id >= vm->vcpu_count ||
+	    __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STATE_NOT_STARTED)
+		return NULL;
+	return &vm->vcpus[id];
+}
+
+static u32 sched_cpu_of(struct vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->cpu, __ATOMIC_ACQUIRE);
+}
+
+/* This CPU no longer holds vcpu's state: its VMCS is cleared here, its x87/SSE state saved. */
+static void sched_let_go(struct sched_cpu *sc, struct vcpu *vcpu)
+{
+	if (vcpu->vendor)
+		vcpu->vm->ops->vcpu_unload(vcpu);
+	if (sc->fpu_owner == vcpu) {
+		x86_fxsave(&vcpu->fpu);
+		sc->fpu_owner = NULL;
+	}
+}
+
+/* This CPU lets go of vcpu, whose guest has stopped or is restarting. The CPU that parks a
+ * guest's last vCPU frees it, or builds it again. */
+static void sched_park(struct sched_cpu *sc, struct vcpu *vcpu)
+{
 	struct vm *vm = vcpu->vm;
 	enum vm_state state;
 	bool last;
 
-	if (vcpu->vendor)
-		vm->ops->vcpu_unload(vcpu);
-	if (sc->fpu_owner == vcpu)
-		sc->fpu_owner = NULL;
+	sched_let_go(sc, vcpu);
 	spin_lock(&vm->lock);
-	sc->parked_generation[i] = vm->generation + 1;
+	vcpu->parked_generation = vm->generation + 1;
 	last = ++vm->parked == vm->vcpu_count;
 	state = vm->state;
 	spin_unlock(&vm->lock);
@@ -119,59 +141,133 @@ static void sched_park(struct sched_cpu *sc, u32 i)
 		vm_destroy(vm);
 }
 
-/* The next runnable vCPU after the cursor, parking those of guests that left RUNNING on the
- * way; NULL when none can run now. */
+/* Hands the vCPUs idle CPUs asked for to them (none of them is running here now). */
+static void sched_hand_over(struct sched_cpu *sc)
+{
+	struct hypervisor *hv = sc->hv;
+
+	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+		u32 target;
+		bool moved;
+
+		if (!vcpu || sched_cpu_of(vcpu) != sc->cpu ||
+		    __atomic_load_n(&vcpu->migrate_to, __ATOMIC_ACQUIRE) == SCHED_NO_CPU)
+			continue;
+		sched_let_go(sc, vcpu);
+		spin_lock(&vcpu->vm->lock);
+		target = vcpu->migrate_to;
+		moved = vcpu->vm->state == VM_STATE_RUNNING;
+		if (moved) {
+			__atomic_store_n(&vcpu->cpu, target, __ATOMIC_RELEASE);
+			vcpu->clock.moves++;
+		}
+		__atomic_store_n(&vcpu->migrate_to, SCHED_NO_CPU, __ATOMIC_RELEASE);
+		spin_unlock(&vcpu->vm->lock);
+		if (moved && hv->kick)
+			hv->kick(target);
+	}
+}
+
+/* Runnable vCPUs on cpu, up to limit. */
+static u32 sched_runnable_on(struct hypervisor *hv, u32 cpu, u32 limit)
+{
+	u32 count = 0;
+
+	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS && count < limit; index++) {
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+
+		if (vcpu && sched_cpu_of(vcpu) == cpu && vcpu_is_runnable(vcpu) &&
+		    __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE) == VM_STATE_RUNNING)
+			count++;
+	}
+	return count;
+}
+
+/* May vcpu's guest run it on cpu (its set, neither side dedicated)? */
+static bool sched_may_run_on(const struct hypervisor *hv, const struct vcpu *vcpu, u32 cpu)
+{
+	const struct guest_config *config = vcpu->vm->config;
+
+	return (config->vcpu_cpus[vcpu->id] & (1u << cpu)) && !config->dedicated &&
+	       !(hv->dedicated_cpus & (1u << cpu));
+}
+
+/* This CPU has nothing to run: asks for a runnable vCPU that may run here from a CPU that
+ * has more than one. Its CPU hands it over at its next pick and kicks this one. */
+static void sched_ask_for_work(struct sched_cpu *sc)
+{
+	struct hypervisor *hv = sc->hv;
+	u32 none = SCHED_NO_CPU;
+
+	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+		u32 owner;
+
+		if (!vcpu || !vcpu_is_runnable(vcpu) || !sched_may_run_on(hv, vcpu, sc->cpu))
+			continue;
+		owner = sched_cpu_of(vcpu);
+		if (owner == sc->cpu || sched_runnable_on(hv, owner, 2) < 2)
+			continue;
+		if (__atomic_compare_exchange_n(&vcpu->migrate_to, &none, sc->cpu, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
+		none = SCHED_NO_CPU;
+	}
+}
+
+/* The next runnable vCPU of this CPU after the cursor, parking those of guests that left
+ * RUNNING on the way; NULL when none can run now. */
 static struct vcpu *sched_pick(struct sched_cpu *sc)
 {
-	for (u32 step = 1; step <= sc->count; step++) {
-		u32 i = (sc->cursor + step) % sc->count;
-		struct vcpu *vcpu = sc->vcpus[i];
-		struct vm *vm = vcpu->vm;
+	struct hypervisor *hv = sc->hv;
+	u32 total = hv->vm_count * CONFIG_MAX_VCPUS;
+
+	sched_hand_over(sc);
+	for (u32 step = 1; step <= total; step++) {
+		u32 index = (sc->cursor + step) % total;
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
 		enum vm_state state;
 		u32 generation;
 
-		spin_lock(&vm->lock);
-		state = vm->state;
-		generation = vm->generation;
-		spin_unlock(&vm->lock);
+		if (!vcpu || sched_cpu_of(vcpu) != sc->cpu)
+			continue;
+		spin_lock(&vcpu->vm->lock);
+		state = vcpu->vm->state;
+		generation = vcpu->vm->generation;
+		spin_unlock(&vcpu->vm->lock);
 		if (state == VM_STATE_RUNNING) {
 			if (vcpu_is_runnable(vcpu)) {
-				sc->cursor = i;
+				sc->cursor = index;
 				return vcpu;
 			}
-		} else if (sc->parked_generation[i] != generation + 1) {
-			sched_park(sc, i);
+		} else if (vcpu->parked_generation != generation + 1) {
+			sched_park(sc, vcpu);
 		}
 	}
 	return NULL;
 }
 
-/* Whether any vCPU placed here may still run: its guest runs, or is being rebuilt. */
-static bool sched_has_work(const struct sched_cpu *sc)
+bool sched_cpu_has_work(struct hypervisor *hv, u32 cpu)
 {
-	for (u32 i = 0; i < sc->count; i++) {
-		enum vm_state state = __atomic_load_n(&sc->vcpus[i]->vm->state, __ATOMIC_ACQUIRE);
+	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+		enum vm_state state;
 
-		if (state == VM_STATE_RUNNING || state == VM_STATE_RESTARTING)
+		if (!vcpu)
+			continue;
+		state = __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE);
+		if (state != VM_STATE_RUNNING && state != VM_STATE_RESTARTING) {
+			/* A stopped guest's vCPU here that is not parked yet. */
+			if (sched_cpu_of(vcpu) == cpu &&
+			    vcpu->parked_generation != vcpu->vm->generation + 1)
+				return true;
+			continue;
+		}
+		if (sched_cpu_of(vcpu) == cpu || sched_may_run_on(hv, vcpu, cpu))
 			return true;
 	}
 	return false;
-}
-
-static void sched_collect(struct sched_cpu *sc)
-{
-	struct hypervisor *hv = sc->hv;
-
-	for (u32 g = 0; g < hv->vm_count; g++) {
-		struct vm *vm = &hv->vms[g];
-
-		if (vm->state != VM_STATE_RUNNING)
-			continue;
-		for (u32 i = 0; i < vm->vcpu_count; i++)
-			if (vm->vcpus[i].cpu == sc->cpu)
-				sc->vcpus[sc->count++] = &vm->vcpus[i];
-	}
-	sc->cursor = sc->count ? sc->count - 1 : 0;
 }
 
 /* Guests' x87/SSE state is switched here; Moat itself never touches it. */
@@ -191,13 +287,14 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 	struct vcpu *vcpu, *last = NULL;
 	u64 last_exit = 0, start;
 
-	sched_collect(sc);
 	for (;;) {
 		vcpu = sched_pick(sc);
 		if (!vcpu) {
-			if (!sched_has_work(sc))
+			if (!sched_cpu_has_work(hv, cpu))
 				break;
-			/* Nothing to run: sleep until the timer or a kick (docs/scheduling.md). */
+			/* Nothing to run: ask for work, then sleep until the timer or a kick
+			 * (docs/scheduling.md). */
+			sched_ask_for_work(sc);
 			hv->idle();
 			continue;
 		}
@@ -222,9 +319,11 @@ void sched_abandon_cpu(struct hypervisor *hv, u32 cpu, const char *why)
 {
 	struct sched_cpu state = { .hv = hv, .cpu = cpu };
 
-	sched_collect(&state);
-	for (u32 i = 0; i < state.count; i++)
-		vm_stop(state.vcpus[i]->vm, "%s %s on cpu %u", why, hv->ops->name, cpu);
-	for (u32 i = 0; i < state.count; i++)
-		sched_park(&state, i);
+	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
+		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+
+		if (vcpu && sched_cpu_of(vcpu) == cpu)
+			vm_stop(vcpu->vm, "%s %s on cpu %u", why, hv->ops->name, cpu);
+	}
+	sched_pick(&state); /* parks them all: their guests are no longer running */
 }

@@ -85,7 +85,7 @@ void vcpu_halt(struct vcpu *vcpu)
 static void vcpu_kick(struct vcpu *target)
 {
 	if (target->vm->kick)
-		target->vm->kick(target->cpu);
+		target->vm->kick(__atomic_load_n(&target->cpu, __ATOMIC_ACQUIRE));
 }
 
 void vcpu_post_interrupt(struct vcpu *target, u8 vector)

@@ -14,7 +14,7 @@ void vm_kick_vcpus(struct vm *vm, u32 this_cpu)
 	if (!vm->kick)
 		return;
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
-		u32 cpu = vm->vcpus[i].cpu;
+		u32 cpu = __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE);
 
 		if (cpu != this_cpu && !(kicked & (1u << cpu))) {
 			kicked |= 1u << cpu;

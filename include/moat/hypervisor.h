@@ -28,6 +28,7 @@ struct hypervisor {
 	hpa_t shared_hpa[CONFIG_MAX_SHARED]; /* host memory of config.shared[i] */
 	u64 tsc_per_ms;                 /* measured at boot */
 	u64 slice_ticks;                /* config.slice_us in TSC ticks */
+	u32 dedicated_cpus;             /* CPUs a dedicated guest holds (vmm/placement.c) */
 	/* From arch: sleep until an interrupt; make a CPU look at its vCPUs again. */
 	void (*idle)(void);
 	vm_kick_fn kick;
@@ -53,6 +54,9 @@ void vm_destroy(struct vm *vm);
 void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu));
 /* Runs the vCPUs placed on cpu (the calling CPU) until all of their guests have stopped. */
 void sched_run(struct hypervisor *hv, u32 cpu);
+/* Whether cpu has, or may be handed, vCPUs to run: a CPU for which this is false at start
+ * needs no run loop. */
+bool sched_cpu_has_work(struct hypervisor *hv, u32 cpu);
 /* cpu cannot run guests: stops every guest with a vCPU there and parks those vCPUs. */
 void sched_abandon_cpu(struct hypervisor *hv, u32 cpu, const char *why);
 /* Prints one summary line per guest. */

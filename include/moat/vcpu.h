@@ -104,6 +104,7 @@ struct vcpu_clock {
 	u64 exits;
 	u64 slices;
 	u64 halts;
+	u64 moves; /* times it moved to another CPU of its set */
 };
 
 struct vcpu {
@@ -112,12 +113,15 @@ struct vcpu {
 	struct vcpu_regs regs;
 	struct fpu_state fpu;
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
-	u32 cpu;       /* the physical CPU it runs on, placed once (docs/scheduling.md) */
+	/* The physical CPU it runs on (docs/scheduling.md): placed at start, changed only by
+	 * that CPU when it hands the vCPU to an idle one (migrate_to). */
+	u32 cpu;
+	u32 migrate_to;        /* an idle CPU asking for it, or CONFIG_MAX_CPUS */
+	u32 parked_generation; /* 1 + the guest generation in which its CPU parked it */
 	enum vcpu_run_state run_state;
 	bool halted_with_interrupts; /* RFLAGS.IF was set at its HLT */
 	bool sipi_pending;           /* start at sipi_vector when next picked */
 	u8 sipi_vector;
-	bool parked; /* its CPU let go of it: the guest stopped or is restarting */
 	struct vlapic apic;
 	struct vcpu_clock clock;
 	void *vendor; /* VMCB / VMCS bookkeeping, owned by the vendor code */

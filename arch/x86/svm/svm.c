@@ -200,9 +200,11 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
 }
 
-/* A VMCB holds no per-CPU state: nothing to let go of. */
+/* A VMCB holds no per-CPU state, but the next CPU may hold stale translations tagged with
+ * this vCPU's ASID from an earlier stay: flush them at the next VMRUN. */
 static void svm_vcpu_unload(struct vcpu *vcpu)
 {
+	svm_of(vcpu)->vmcb->control.tlb_control = svm_flush_own_asid;
 }
 
 static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,

@@ -177,8 +177,12 @@ static void vmx_vcpu_unload(struct vcpu *vcpu)
 
 	if (vmx->configured)
 		vmx_vmclear(vmx->vmcs);
-	if (vmx_current[vcpu->cpu] == vcpu)
+	if (vmx_current[vcpu->cpu] == vcpu) {
+		/* Its syscall MSRs are still in this CPU: keep them for wherever it runs next. */
+		for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++)
+			vmx->swapped_msrs[i] = x86_rdmsr(vmx_swapped_msr_index[i]);
 		vmx_current[vcpu->cpu] = NULL;
+	}
 	vmx->launched = false;
 }
 
@@ -244,6 +248,19 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 	}
 	vmx_swap_msrs(vmx_current[vcpu->cpu], vcpu);
 	vmx_current[vcpu->cpu] = vcpu;
+	if (vmx->configured && vmx->host_cpu != vcpu->cpu) {
+		/* The vCPU moved here (docs/scheduling.md): this CPU's GDT and TSS for the
+		 * host-state area, and no translations it may have cached here before. */
+		if (vmx_vmcs_setup_host(vcpu->cpu)) {
+			exit->kind = VM_EXIT_INVALID_STATE;
+			exit->info.what = "writing the host state for a new CPU failed";
+			return false;
+		}
+		vmx->host_cpu = vcpu->cpu;
+		vmx_invept(vmx_config.invept_type, vmx_read(VMCS_EPT_POINTER));
+		if (vmx_config.vpid)
+			vmx_invvpid(vmx_config.invvpid_type, (u16)vmx_read(VMCS_VPID));
+	}
 	if (!vmx->configured) {
 		if (vmx_vmcs_setup(vcpu, &vmx_config)) {
 			exit->kind = VM_EXIT_INVALID_STATE;

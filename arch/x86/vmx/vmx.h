@@ -20,6 +20,7 @@ struct vmx_vcpu {
 	hpa_t ept_root;
 	bool configured; /* VMCS fields written */
 	bool launched;   /* VMLAUNCH done: next entry is VMRESUME */
+	u32 host_cpu;    /* the CPU whose descriptors the host-state area holds */
 	u32 exit_instruction_length;
 	u64 cr0_shadow, cr4_shadow;
 	u64 swapped_msrs[VMX_SWAPPED_MSRS];
@@ -51,6 +52,8 @@ int vmx_enter_guest(struct vcpu_regs *regs, u64 launched);
 void vmx_exit_point(void);
 
 /* Writes the whole VMCS of a vCPU that was just made current. */
+/* Writes the host-state area for cpu (a vCPU that moved there). */
+int vmx_vmcs_setup_host(u32 cpu);
 int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config);
 /* Exit translation; exits Moat completes itself (CR0/CR4 writes) return false. */
 bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);

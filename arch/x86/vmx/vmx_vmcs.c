@@ -98,7 +98,7 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 	return vmcs_write_all(writes, ARRAY_SIZE(writes));
 }
 
-static int vmcs_setup_host(u32 cpu)
+int vmx_vmcs_setup_host(u32 cpu)
 {
 	struct host_descriptors d;
 
@@ -215,9 +215,10 @@ int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config)
 		msr_bitmap_allow(vmx->msr_bitmap, msr_passthrough[i]);
 	vmx->cr0_shadow = vmx_entry_segments(&vmx->entry).cr0_shadow;
 	vmx->cr4_shadow = 0;
-	if (vmcs_setup_controls(vcpu, config) || vmcs_setup_host(vcpu->cpu) ||
+	if (vmcs_setup_controls(vcpu, config) || vmx_vmcs_setup_host(vcpu->cpu) ||
 	    vmcs_setup_guest(vcpu))
 		return -1;
 	vmx->configured = true;
+	vmx->host_cpu = vcpu->cpu;
 	return 0;
 }
