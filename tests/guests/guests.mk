@@ -28,7 +28,7 @@ GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_
 	hostile_spin hostile_halt hostile_triple hostile_flood
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
-GUEST_FLAT += crasher
+GUEST_FLAT += crasher window
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt

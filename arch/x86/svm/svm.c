@@ -274,13 +274,27 @@ static void svm_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_co
 	svm_of(vcpu)->vmcb->control.event_inject = event;
 }
 
+void svm_set_interrupt_window(struct vmcb_control *c, bool on)
+{
+	if (on) {
+		c->vintr |= SVM_VINTR_WINDOW;
+		c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+	} else {
+		c->vintr &= ~SVM_VINTR_WINDOW;
+		c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
+	}
+}
+
 static bool svm_inject_interrupt(struct vcpu *vcpu, u8 vector)
 {
 	struct vmcb_control *c = &svm_of(vcpu)->vmcb->control;
 
 	if (!(vcpu->regs.rflags & RFLAGS_IF) || (c->interrupt_shadow & SVM_INTERRUPT_SHADOW) ||
-	    (c->event_inject & SVM_EVENT_VALID))
+	    (c->event_inject & SVM_EVENT_VALID)) {
+		svm_set_interrupt_window(c, true);
 		return false;
+	}
+	svm_set_interrupt_window(c, false);
 	c->event_inject = vector | SVM_EVENT_TYPE_INTR | SVM_EVENT_VALID;
 	return true;
 }

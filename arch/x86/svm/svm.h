@@ -26,6 +26,8 @@ static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)
 void svm_enter_guest(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_state_pa);
 void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);
 void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit);
+/* Asks for (or cancels) a VINTR exit once the guest can take an interrupt. */
+void svm_set_interrupt_window(struct vmcb_control *c, bool on);
 
 extern const struct vendor_ops svm_ops;
 /* True when this CPU has SVM with nested paging; records its features for svm_ops. */

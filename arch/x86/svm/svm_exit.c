@@ -85,6 +85,11 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case SVM_EXIT_SHUTDOWN:
 		exit->kind = VM_EXIT_SHUTDOWN;
 		break;
+	case SVM_EXIT_VINTR:
+		/* The guest can take the requested interrupt now: the next entry injects it. */
+		svm_set_interrupt_window(&svm->vmcb->control, false);
+		exit->kind = VM_EXIT_HOST_EVENT;
+		break;
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:
 		exit->kind = VM_EXIT_HOST_EVENT;

@@ -116,6 +116,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_INTERCEPT_INTR BIT(0)
 #define SVM_INTERCEPT_NMI BIT(1)
 #define SVM_INTERCEPT_INIT BIT(3)
+#define SVM_INTERCEPT_VINTR BIT(4)
 #define SVM_INTERCEPT_CPUID BIT(18)
 #define SVM_INTERCEPT_INVD BIT(22)
 #define SVM_INTERCEPT_HLT BIT(24)
@@ -139,6 +140,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_INTERCEPT_RDPRU BIT(14)
 
 #define SVM_VINTR_MASKING BIT(24)  /* V_INTR_MASKING: host IF governs physical interrupts */
+/* A virtual interrupt used only to learn when the guest can take one (APM 15.21.4): V_IRQ,
+ * highest priority V_INTR_PRIO, V_IGN_TPR; its VINTR intercept fires before delivery. */
+#define SVM_VINTR_WINDOW (BIT(8) | (0xfULL << 16) | BIT(20))
 #define SVM_NESTED_CTL_NP_ENABLE BIT(0)
 #define SVM_TLB_CONTROL_FLUSH_ALL 1
 #define SVM_TLB_CONTROL_FLUSH_ASID 3 /* this guest's ASID only (APM 15.16.2) */
@@ -167,6 +171,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_INIT 0x063
+#define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_HLT 0x078

@@ -21,6 +21,7 @@ static const u32 vmx_swapped_msr_index[VMX_SWAPPED_MSRS] = {
 
 static struct vmx_config vmx_config;
 static u32 vmx_preemption_shift; /* VMX-preemption timer rate: TSC >> shift */
+static bool vmx_has_interrupt_window; /* the CPU offers interrupt-window exiting */
 static struct pt_format vmx_ept_format;
 /* Per-CPU state: the VMXON region and the vCPU whose VMCS is current. */
 static hpa_t vmxon_region[CONFIG_MAX_CPUS];
@@ -55,6 +56,10 @@ bool vmx_probe(void)
 	if (!(x86_cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_VMX))
 		return false;
 	vmx_read_caps(&caps);
+	/* Allowed-1 settings are the high half of the capability MSR (SDM Vol. 3 A.3.2). */
+	vmx_has_interrupt_window = ((caps.basic & VMX_BASIC_TRUE_CONTROLS ? caps.true_proc
+									    : caps.proc) >>
+				    32) & PROC_INTERRUPT_WINDOW_EXITING;
 	if (vmx_compute_config(&caps, &vmx_config, err, sizeof(err))) {
 		log_error("vmx: cannot run guests on this CPU: %s", err);
 		return false;
@@ -340,16 +345,32 @@ static void vmx_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_co
 	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
 }
 
+/* Interrupt-window exiting (SDM Vol. 3 26.7.5) on the current VMCS: an exit as soon as the
+ * guest can take the interrupt it cannot take now. */
+void vmx_set_interrupt_window(bool on)
+{
+	if (vmx_has_interrupt_window)
+		vmx_write(VMCS_PROC_CONTROLS,
+			  vmx_config.proc | (on ? PROC_INTERRUPT_WINDOW_EXITING : 0));
+}
+
 static bool vmx_inject_interrupt(struct vcpu *vcpu, u8 vector)
 {
 	struct vm_exit ignored;
 
 	/* Called before vmx_vcpu_run: the VMCS may not be current yet. */
-	if (!(vcpu->regs.rflags & RFLAGS_IF) || !vmx_load_vcpu(vcpu, &ignored))
+	if (!vmx_load_vcpu(vcpu, &ignored))
 		return false;
+	if (!(vcpu->regs.rflags & RFLAGS_IF)) {
+		vmx_set_interrupt_window(true);
+		return false;
+	}
 	if ((vmx_read(VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_STI_MOVSS) ||
-	    (vmx_read(VMCS_ENTRY_INTERRUPTION_INFO) & VMX_EVENT_VALID))
+	    (vmx_read(VMCS_ENTRY_INTERRUPTION_INFO) & VMX_EVENT_VALID)) {
+		vmx_set_interrupt_window(true);
 		return false;
+	}
+	vmx_set_interrupt_window(false);
 	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO,
 		  vector | VMX_EVENT_TYPE_EXTERNAL_INTERRUPT | VMX_EVENT_VALID);
 	return true;

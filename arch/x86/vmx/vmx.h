@@ -54,6 +54,8 @@ void vmx_exit_point(void);
 /* Writes the whole VMCS of a vCPU that was just made current. */
 /* Writes the host-state area for cpu (a vCPU that moved there). */
 int vmx_vmcs_setup_host(u32 cpu);
+/* Turns interrupt-window exiting on or off in the current VMCS. */
+void vmx_set_interrupt_window(bool on);
 int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config);
 /* Exit translation; exits Moat completes itself (CR0/CR4 writes) return false. */
 bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);

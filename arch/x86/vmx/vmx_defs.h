@@ -62,6 +62,7 @@
 #define PIN_PREEMPTION_TIMER BIT(6)
 
 /* Primary processor-based controls (25.6.2, table 25-6). */
+#define PROC_INTERRUPT_WINDOW_EXITING BIT(2) /* exit once the guest can take an interrupt */
 #define PROC_HLT_EXITING BIT(7)
 #define PROC_MWAIT_EXITING BIT(10)
 #define PROC_RDPMC_EXITING BIT(11)
@@ -227,6 +228,7 @@ enum vmcs_field {
 enum vmx_exit_reason {
 	VMX_EXIT_EXCEPTION_NMI = 0,
 	VMX_EXIT_EXTERNAL_INTERRUPT = 1,
+	VMX_EXIT_INTERRUPT_WINDOW = 7,
 	VMX_EXIT_TRIPLE_FAULT = 2,
 	VMX_EXIT_INIT = 3,
 	VMX_EXIT_SIPI = 4,

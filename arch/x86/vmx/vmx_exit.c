@@ -182,6 +182,11 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		arch_interrupt_done(vmx_read(VMCS_EXIT_INTERRUPTION_INFO) & 0xff);
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
+	case VMX_EXIT_INTERRUPT_WINDOW:
+		/* The guest can take the requested interrupt now: the next entry injects it. */
+		vmx_set_interrupt_window(false);
+		exit->kind = VM_EXIT_HOST_EVENT;
+		break;
 	case VMX_EXIT_EXCEPTION_NMI:
 	case VMX_EXIT_PREEMPTION_TIMER:
 		exit->kind = VM_EXIT_HOST_EVENT;
