@@ -287,6 +287,8 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 	struct vcpu *vcpu, *last = NULL;
 	u64 last_exit = 0, start;
 
+	/* The first pick is the first vCPU in configuration order. */
+	sc->cursor = hv->vm_count * CONFIG_MAX_VCPUS - 1;
 	for (;;) {
 		vcpu = sched_pick(sc);
 		if (!vcpu) {
