@@ -119,4 +119,9 @@ void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu))
 		}
 	}
 	hv->dedicated_cpus = p.dedicated;
+	hv->vcpu_total = 0;
+	for (u32 g = 0; g < hv->vm_count; g++)
+		for (u32 i = 0; hv->vms[g].state == VM_STATE_RUNNING && i < hv->vms[g].vcpu_count;
+		     i++)
+			hv->vcpus[hv->vcpu_total++] = &hv->vms[g].vcpus[i];
 }

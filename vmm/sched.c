@@ -25,7 +25,7 @@ struct sched_switches {
 struct sched_cpu {
 	struct hypervisor *hv;
 	u32 cpu;
-	u32 cursor;             /* index of the vCPU picked last (sched_vcpu_at) */
+	u32 cursor;             /* index in hv->vcpus of the vCPU picked last */
 	struct vcpu *fpu_owner; /* whose x87/SSE state the CPU holds */
 	struct sched_switches switches;
 };
@@ -91,18 +91,6 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	return now;
 }
 
-/* The vCPU with index (guest * CONFIG_MAX_VCPUS + vCPU) of a guest that was built, or NULL. */
-static struct vcpu *sched_vcpu_at(struct hypervisor *hv, u32 index)
-{
-	struct vm *vm = &hv->vms[index / CONFIG_MAX_VCPUS];
-	u32 id = index % CONFIG_MAX_VCPUS;
-
-	if (index / CONFIG_MAX_VCPUS >= hv->vm_count || id >= vm->vcpu_count ||
-	    __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STATE_NOT_STARTED)
-		return NULL;
-	return &vm->vcpus[id];
-}
-
 static u32 sched_cpu_of(struct vcpu *vcpu)
 {
 	return __atomic_load_n(&vcpu->cpu, __ATOMIC_ACQUIRE);
@@ -146,12 +134,14 @@ static void sched_hand_over(struct sched_cpu *sc)
 {
 	struct hypervisor *hv = sc->hv;
 
-	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+	if (!__atomic_exchange_n(&hv->handover_asked[sc->cpu], 0, __ATOMIC_ACQ_REL))
+		return;
+	for (u32 index = 0; index < hv->vcpu_total; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
 		u32 target;
 		bool moved;
 
-		if (!vcpu || sched_cpu_of(vcpu) != sc->cpu ||
+		if (sched_cpu_of(vcpu) != sc->cpu ||
 		    __atomic_load_n(&vcpu->migrate_to, __ATOMIC_ACQUIRE) == SCHED_NO_CPU)
 			continue;
 		sched_let_go(sc, vcpu);
@@ -174,10 +164,10 @@ static u32 sched_runnable_on(struct hypervisor *hv, u32 cpu, u32 limit)
 {
 	u32 count = 0;
 
-	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS && count < limit; index++) {
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+	for (u32 index = 0; index < hv->vcpu_total && count < limit; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
 
-		if (vcpu && sched_cpu_of(vcpu) == cpu && vcpu_is_runnable(vcpu) &&
+		if (sched_cpu_of(vcpu) == cpu && vcpu_is_runnable(vcpu) &&
 		    __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE) == VM_STATE_RUNNING)
 			count++;
 	}
@@ -200,18 +190,20 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 	struct hypervisor *hv = sc->hv;
 	u32 none = SCHED_NO_CPU;
 
-	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+	for (u32 index = 0; index < hv->vcpu_total; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
 		u32 owner;
 
-		if (!vcpu || !vcpu_is_runnable(vcpu) || !sched_may_run_on(hv, vcpu, sc->cpu))
+		if (!vcpu_is_runnable(vcpu) || !sched_may_run_on(hv, vcpu, sc->cpu))
 			continue;
 		owner = sched_cpu_of(vcpu);
 		if (owner == sc->cpu || sched_runnable_on(hv, owner, 2) < 2)
 			continue;
 		if (__atomic_compare_exchange_n(&vcpu->migrate_to, &none, sc->cpu, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&hv->handover_asked[owner], 1, __ATOMIC_RELEASE);
 			return;
+		}
 		none = SCHED_NO_CPU;
 	}
 }
@@ -221,16 +213,16 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 static struct vcpu *sched_pick(struct sched_cpu *sc)
 {
 	struct hypervisor *hv = sc->hv;
-	u32 total = hv->vm_count * CONFIG_MAX_VCPUS;
+	u32 total = hv->vcpu_total;
 
 	sched_hand_over(sc);
 	for (u32 step = 1; step <= total; step++) {
 		u32 index = (sc->cursor + step) % total;
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+		struct vcpu *vcpu = hv->vcpus[index];
 		enum vm_state state;
 		u32 generation;
 
-		if (!vcpu || sched_cpu_of(vcpu) != sc->cpu)
+		if (sched_cpu_of(vcpu) != sc->cpu)
 			continue;
 		spin_lock(&vcpu->vm->lock);
 		state = vcpu->vm->state;
@@ -250,13 +242,11 @@ static struct vcpu *sched_pick(struct sched_cpu *sc)
 
 bool sched_cpu_has_work(struct hypervisor *hv, u32 cpu)
 {
-	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+	for (u32 index = 0; index < hv->vcpu_total; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
 		enum vm_state state;
 
-		if (!vcpu)
-			continue;
-		state = __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE);
+				state = __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE);
 		if (state != VM_STATE_RUNNING && state != VM_STATE_RESTARTING) {
 			/* A stopped guest's vCPU here that is not parked yet. */
 			if (sched_cpu_of(vcpu) == cpu &&
@@ -288,7 +278,7 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 	u64 last_exit = 0, start;
 
 	/* The first pick is the first vCPU in configuration order. */
-	sc->cursor = hv->vm_count * CONFIG_MAX_VCPUS - 1;
+	sc->cursor = hv->vcpu_total - 1;
 	for (;;) {
 		vcpu = sched_pick(sc);
 		if (!vcpu) {
@@ -321,10 +311,10 @@ void sched_abandon_cpu(struct hypervisor *hv, u32 cpu, const char *why)
 {
 	struct sched_cpu state = { .hv = hv, .cpu = cpu };
 
-	for (u32 index = 0; index < hv->vm_count * CONFIG_MAX_VCPUS; index++) {
-		struct vcpu *vcpu = sched_vcpu_at(hv, index);
+	for (u32 index = 0; index < hv->vcpu_total; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
 
-		if (vcpu && sched_cpu_of(vcpu) == cpu)
+		if (sched_cpu_of(vcpu) == cpu)
 			vm_stop(vcpu->vm, "%s %s on cpu %u", why, hv->ops->name, cpu);
 	}
 	sched_pick(&state); /* parks them all: their guests are no longer running */

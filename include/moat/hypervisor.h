@@ -29,6 +29,12 @@ struct hypervisor {
 	u64 tsc_per_ms;                 /* measured at boot */
 	u64 slice_ticks;                /* config.slice_us in TSC ticks */
 	u32 dedicated_cpus;             /* CPUs a dedicated guest holds (vmm/placement.c) */
+	/* Every vCPU of every guest that was placed, in configuration order: the run loops
+	 * go through this list (it does not change once the CPUs run). */
+	struct vcpu *vcpus[CONFIG_MAX_GUESTS * CONFIG_MAX_VCPUS];
+	u32 vcpu_total;
+	/* Per CPU: an idle CPU asked it for a vCPU (sched_ask_for_work). */
+	u32 handover_asked[CONFIG_MAX_CPUS];
 	/* From arch: sleep until an interrupt; make a CPU look at its vCPUs again. */
 	void (*idle)(void);
 	vm_kick_fn kick;

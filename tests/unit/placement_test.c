@@ -58,6 +58,10 @@ static void test_least_loaded_lowest_first(void **state)
 	assert_int_equal(a->vcpus[2].cpu, 0);
 	assert_int_equal(b->vcpus[0].cpu, 1);
 	assert_int_equal(b->state, VM_STATE_RUNNING);
+	/* The run loops' list: every placed vCPU, in configuration order. */
+	assert_int_equal(hv.vcpu_total, 4);
+	assert_ptr_equal(hv.vcpus[0], &a->vcpus[0]);
+	assert_ptr_equal(hv.vcpus[3], &b->vcpus[0]);
 }
 
 static void test_sets_are_respected(void **state)
@@ -84,6 +88,7 @@ static void test_offline_set_rejects_the_guest(void **state)
 	assert_int_equal(a->state, VM_STATE_RUNNING);
 	assert_int_equal(b->state, VM_STATE_NOT_STARTED);
 	assert_string_equal(b->stop_reason, "vcpu 1: none of its CPUs is online (1 online)");
+	assert_int_equal(hv.vcpu_total, 1); /* a guest not started has no vCPU to run */
 	assert_log_contains("guest 'nowhere': vcpu 1: none of its CPUs is online");
 }
 
