@@ -4,6 +4,7 @@
  * of the same guest; nothing is passed to a physical APIC. The xAPIC page is not mapped. */
 #include <moat/exit.h>
 #include <moat/vm.h>
+#include <moat/x2apic.h>
 
 /* IA32_APIC_BASE (SDM Vol. 3 11.4.4): the reset base, enabled, in x2APIC mode. */
 #define APIC_BASE_DEFAULT 0xfee00000ULL
@@ -11,47 +12,12 @@
 #define APIC_BASE_X2APIC BIT(10)
 #define APIC_BASE_ENABLE BIT(11)
 
-/* x2APIC MSRs (Table 11-6). */
-#define X2APIC_FIRST 0x800u
-#define X2APIC_LAST 0x8ffu
-#define X2APIC_ID 0x802u
-#define X2APIC_VERSION 0x803u
-#define X2APIC_TPR 0x808u
-#define X2APIC_PPR 0x80au
-#define X2APIC_EOI 0x80bu
-#define X2APIC_LDR 0x80du
-#define X2APIC_SVR 0x80fu
-#define X2APIC_ESR 0x828u
-#define X2APIC_ICR 0x830u
-#define X2APIC_SELF_IPI 0x83fu
-
 /* Version register: version 0x14, six LVT entries (max LVT entry 5 in bits 23:16). */
 #define X2APIC_VERSION_VALUE 0x00050014u
 #define X2APIC_SVR_RESET 0xffu /* SDM Vol. 3 11.9: spurious vector 0xFF, APIC software-disabled */
 #define X2APIC_TPR_MASK 0xffu
 #define X2APIC_SVR_WRITABLE 0x11ffu /* vector, APIC enable, EOI broadcast suppression */
-#define X2APIC_LDR_CLUSTER_SHIFT 4
-#define X2APIC_LDR_CLUSTER_BITS 16
 
-/* Interrupt command register (SDM Vol. 3 11.6.1, 11.12.9). */
-#define ICR_VECTOR_MASK 0xffu
-#define ICR_DELIVERY_SHIFT 8
-#define ICR_DELIVERY_MASK 7u
-#define ICR_DELIVERY_FIXED 0u
-#define ICR_DELIVERY_LOWEST 1u
-#define ICR_DELIVERY_INIT 5u
-#define ICR_DELIVERY_STARTUP 6u
-#define ICR_LOGICAL BIT(11)
-#define ICR_LEVEL_ASSERT BIT(14)
-#define ICR_TRIGGER_LEVEL BIT(15)
-#define ICR_SHORTHAND_SHIFT 18
-#define ICR_SHORTHAND_MASK 3u
-#define ICR_SHORTHAND_NONE 0u
-#define ICR_SHORTHAND_SELF 1u
-#define ICR_SHORTHAND_ALL 2u
-#define ICR_SHORTHAND_OTHERS 3u
-#define ICR_DESTINATION_SHIFT 32
-#define ICR_BROADCAST 0xffffffffu
 /* Bits a guest may set in the ICR; the rest are reserved (SDM Vol. 3 Figure 11-28). */
 #define ICR_WRITABLE 0xffffffff000ccfffULL
 

@@ -8,6 +8,7 @@
 #include <moat/exit.h>
 #include <moat/log.h>
 #include <moat/vm.h>
+#include <moat/x2apic.h>
 
 #define FUZZ_VLAPIC_VCPUS	 4
 #define FUZZ_VLAPIC_CPU_BASE	 2 /* vCPU i runs on CPU FUZZ_VLAPIC_CPU_BASE + i */
@@ -27,17 +28,6 @@
 #define FUZZ_VLAPIC_SMALL_DESTINATIONS	(FUZZ_VLAPIC_VCPUS + 2)
 
 /* x2APIC MSRs (SDM Vol. 3 Table 11-6) and what docs/guest-interface.md promises for them. */
-#define X2APIC_FIRST	     0x800u
-#define X2APIC_ID	     0x802u
-#define X2APIC_VERSION	     0x803u
-#define X2APIC_TPR	     0x808u
-#define X2APIC_PPR	     0x80au
-#define X2APIC_EOI	     0x80bu
-#define X2APIC_LDR	     0x80du
-#define X2APIC_SVR	     0x80fu
-#define X2APIC_ESR	     0x828u
-#define X2APIC_ICR	     0x830u
-#define X2APIC_SELF_IPI	     0x83fu
 #define X2APIC_VERSION_VALUE 0x00050014u
 #define X2APIC_TPR_WRITABLE  0xffULL
 #define X2APIC_SVR_WRITABLE  0x11ffULL
@@ -47,24 +37,14 @@
 #define APIC_BASE_BSP_BIT    0x100ULL
 
 /* ICR fields (SDM Vol. 3 Figure 11-28), for the reference model of IPI delivery. */
-#define ICR_VECTOR_MASK	     0xffu
 #define ICR_MODE_SHIFT	     8
 #define ICR_MODE_MASK	     7u
 #define ICR_MODE_FIXED	     0u
 #define ICR_MODE_LOWEST	     1u
 #define ICR_MODE_INIT	     5u
 #define ICR_MODE_STARTUP     6u
-#define ICR_LOGICAL	     (1ULL << 11)
-#define ICR_LEVEL_ASSERT     (1ULL << 14)
-#define ICR_TRIGGER_LEVEL    (1ULL << 15)
-#define ICR_SHORTHAND_SELF   1u
-#define ICR_SHORTHAND_ALL    2u
-#define ICR_SHORTHAND_OTHERS 3u
-#define ICR_BROADCAST	     0xffffffffu
 
 #define FUZZ_VLAPIC_BITS_PER_WORD     32 /* irr: a bit per vector, 32 to a word */
-#define X2APIC_LDR_CLUSTER_SHIFT      4	 /* 16 IDs to a logical cluster (SDM Vol. 3 11.12.10.2) */
-#define X2APIC_LDR_CLUSTER_BITS	      16
 #define X2APIC_LDR_MEMBER_MASK	      0xfu
 #define FUZZ_VLAPIC_EXCEPTION_VECTORS 0xffffu /* irr bits 0-15 of word 0 */
 #define FUZZ_VLAPIC_REAL_MODE_LIMIT   0x100000ULL

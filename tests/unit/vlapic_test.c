@@ -6,6 +6,7 @@
 
 #include <moat/exit.h>
 #include <moat/vm.h>
+#include <moat/x2apic.h>
 
 #define TEST_VCPUS	   4
 #define TEST_CPU_BASE	   3 /* vCPU i runs on CPU TEST_CPU_BASE + i: kicks name the vCPU */
@@ -14,38 +15,22 @@
 #define TEST_BITS_PER_WORD 32 /* irr: a bit per vector */
 
 /* x2APIC MSRs (SDM Vol. 3 Table 11-6) and ICR fields (Figure 11-28). */
-#define X2APIC_ID	0x802u
-#define X2APIC_VERSION	0x803u
-#define X2APIC_TPR	0x808u
-#define X2APIC_PPR	0x80au
-#define X2APIC_EOI	0x80bu
-#define X2APIC_LDR	0x80du
-#define X2APIC_SVR	0x80fu
-#define X2APIC_ESR	0x828u
-#define X2APIC_ICR	0x830u
-#define X2APIC_SELF_IPI 0x83fu
-#define X2APIC_LAST	0x8ffu
 
 #define APIC_BASE_AP	     0xfee00c00ULL /* base, enable (11), x2APIC (10) */
 #define APIC_BASE_BSP	     0xfee00d00ULL /* and BSP (8) */
 #define X2APIC_VERSION_VALUE 0x00050014u
 #define X2APIC_SVR_RESET     0xffu
 
-#define ICR_VECTOR_MASK	  0xffu
 #define ICR_FIXED	  (0u << 8)
 #define ICR_LOWEST	  (1u << 8)
 #define ICR_SMI		  (2u << 8)
 #define ICR_NMI		  (4u << 8)
 #define ICR_INIT	  (5u << 8)
 #define ICR_STARTUP	  (6u << 8)
-#define ICR_LOGICAL	  (1u << 11)
-#define ICR_LEVEL_ASSERT  (1u << 14)
-#define ICR_TRIGGER_LEVEL (1u << 15)
 #define ICR_SELF	  (1u << 18)
 #define ICR_ALL		  (2u << 18)
 #define ICR_OTHERS	  (3u << 18)
 #define ICR_DEST(d)	  ((u64)(d) << 32)
-#define ICR_BROADCAST	  0xffffffffu
 
 #define SIPI_VECTOR  0x08
 #define SIPI_CS_BASE 0x8000
