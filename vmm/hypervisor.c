@@ -141,7 +141,7 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->run_state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 		vcpu->halted_with_interrupts = false;
 		vcpu->sipi_pending = false;
-		vcpu->migrate_to = CONFIG_MAX_CPUS;
+		vcpu->migrate_to = VCPU_NO_CPU;
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
 		vlapic_reset(&vcpu->apic);
 		fpu_init(&vcpu->fpu);
@@ -319,7 +319,7 @@ void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
 		log_error("guest '%s' stopped: restart failed: %s", vm->name, vm->stop_reason);
 		return;
 	}
-	vm_kick_vcpus(vm, CONFIG_MAX_CPUS);
+	vm_kick_vcpus(vm);
 }
 
 void hypervisor_print_summary(const struct hypervisor *hv)

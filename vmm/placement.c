@@ -6,8 +6,6 @@
 #include <moat/log.h>
 #include <moat/string.h>
 
-#define PLACEMENT_NO_CPU CONFIG_MAX_CPUS
-
 struct placement {
 	u32 load[CONFIG_MAX_CPUS];       /* vCPUs placed on each CPU so far */
 	u32 dedicated;                   /* CPUs a dedicated guest holds */
@@ -27,11 +25,11 @@ static u32 placement_count_cpus(u32 set)
 
 static u32 placement_least_loaded(const struct placement *p, u32 candidates)
 {
-	u32 best = PLACEMENT_NO_CPU;
+	u32 best = VCPU_NO_CPU;
 
 	for (u32 cpu = 0; cpu < CONFIG_MAX_CPUS; cpu++)
 		if ((candidates & (1u << cpu)) &&
-		    (best == PLACEMENT_NO_CPU || p->load[cpu] < p->load[best]))
+		    (best == VCPU_NO_CPU || p->load[cpu] < p->load[best]))
 			best = cpu;
 	return best;
 }
@@ -71,7 +69,7 @@ static bool placement_place_vm(struct placement *p, struct vm *vm, char *why, si
 				if (p->load[cpu])
 					set &= ~(1u << cpu);
 		chosen[i] = placement_least_loaded(p, set);
-		if (chosen[i] == PLACEMENT_NO_CPU) {
+		if (chosen[i] == VCPU_NO_CPU) {
 			placement_explain(p, vm, i, config->vcpu_cpus[i], why, size);
 			while (i--)
 				p->load[chosen[i]]--;
@@ -83,10 +81,8 @@ static bool placement_place_vm(struct placement *p, struct vm *vm, char *why, si
 			p->owner[chosen[i]] = vm;
 		}
 	}
-	for (u32 i = 0; i < vm->vcpu_count; i++) {
+	for (u32 i = 0; i < vm->vcpu_count; i++)
 		vm->vcpus[i].cpu = chosen[i];
-		vm->vcpus[i].migrate_to = CONFIG_MAX_CPUS;
-	}
 	return true;
 }
 

@@ -30,8 +30,6 @@ struct sched_cpu {
 	struct sched_switches switches;
 };
 
-#define SCHED_NO_CPU CONFIG_MAX_CPUS
-
 /* Charges one exit and ticks of run time; stops or crashes the guest past its limits. */
 static void sched_charge(struct vcpu *vcpu, u64 ticks)
 {
@@ -91,6 +89,12 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	return now;
 }
 
+/* vcpu's guest is not running and this CPU has not parked vcpu in its current generation. */
+static bool sched_needs_park(const struct vcpu *vcpu, u32 generation)
+{
+	return vcpu->parked_generation != generation + 1;
+}
+
 static u32 sched_cpu_of(struct vcpu *vcpu)
 {
 	return __atomic_load_n(&vcpu->cpu, __ATOMIC_ACQUIRE);
@@ -142,7 +146,7 @@ static void sched_hand_over(struct sched_cpu *sc)
 		bool moved;
 
 		if (sched_cpu_of(vcpu) != sc->cpu ||
-		    __atomic_load_n(&vcpu->migrate_to, __ATOMIC_ACQUIRE) == SCHED_NO_CPU)
+		    __atomic_load_n(&vcpu->migrate_to, __ATOMIC_ACQUIRE) == VCPU_NO_CPU)
 			continue;
 		sched_let_go(sc, vcpu);
 		spin_lock(&vcpu->vm->lock);
@@ -152,7 +156,7 @@ static void sched_hand_over(struct sched_cpu *sc)
 			__atomic_store_n(&vcpu->cpu, target, __ATOMIC_RELEASE);
 			vcpu->clock.moves++;
 		}
-		__atomic_store_n(&vcpu->migrate_to, SCHED_NO_CPU, __ATOMIC_RELEASE);
+		__atomic_store_n(&vcpu->migrate_to, VCPU_NO_CPU, __ATOMIC_RELEASE);
 		spin_unlock(&vcpu->vm->lock);
 		if (moved && hv->kick)
 			hv->kick(target);
@@ -188,7 +192,7 @@ static bool sched_may_run_on(const struct hypervisor *hv, const struct vcpu *vcp
 static void sched_ask_for_work(struct sched_cpu *sc)
 {
 	struct hypervisor *hv = sc->hv;
-	u32 none = SCHED_NO_CPU;
+	u32 none = VCPU_NO_CPU;
 
 	for (u32 index = 0; index < hv->vcpu_total; index++) {
 		struct vcpu *vcpu = hv->vcpus[index];
@@ -204,7 +208,7 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 			__atomic_store_n(&hv->handover_asked[owner], 1, __ATOMIC_RELEASE);
 			return;
 		}
-		none = SCHED_NO_CPU;
+		none = VCPU_NO_CPU;
 	}
 }
 
@@ -233,7 +237,7 @@ static struct vcpu *sched_pick(struct sched_cpu *sc)
 				sc->cursor = index;
 				return vcpu;
 			}
-		} else if (vcpu->parked_generation != generation + 1) {
+		} else if (sched_needs_park(vcpu, generation)) {
 			sched_park(sc, vcpu);
 		}
 	}
@@ -246,11 +250,10 @@ bool sched_cpu_has_work(struct hypervisor *hv, u32 cpu)
 		struct vcpu *vcpu = hv->vcpus[index];
 		enum vm_state state;
 
-				state = __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE);
+		state = __atomic_load_n(&vcpu->vm->state, __ATOMIC_ACQUIRE);
 		if (state != VM_STATE_RUNNING && state != VM_STATE_RESTARTING) {
 			/* A stopped guest's vCPU here that is not parked yet. */
-			if (sched_cpu_of(vcpu) == cpu &&
-			    vcpu->parked_generation != vcpu->vm->generation + 1)
+			if (sched_cpu_of(vcpu) == cpu && sched_needs_park(vcpu, vcpu->vm->generation))
 				return true;
 			continue;
 		}

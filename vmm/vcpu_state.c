@@ -11,14 +11,6 @@
 #define VLAPIC_BITS_PER_WORD 32
 #define SIPI_VECTOR_PAGE_SHIFT 12 /* a SIPI vector is a page number (SDM Vol. 3 11.6.1) */
 
-static bool vlapic_has_request(const struct vlapic *apic)
-{
-	for (u32 i = 0; i < VLAPIC_VECTOR_WORDS; i++)
-		if (__atomic_load_n(&apic->irr[i], __ATOMIC_ACQUIRE))
-			return true;
-	return false;
-}
-
 /* The highest requested vector, or -1. */
 static int vlapic_highest_request(const struct vlapic *apic)
 {
@@ -26,9 +18,14 @@ static int vlapic_highest_request(const struct vlapic *apic)
 		u32 word = __atomic_load_n(&apic->irr[i], __ATOMIC_ACQUIRE);
 
 		if (word)
-			return i * VLAPIC_BITS_PER_WORD + (31 - __builtin_clz(word));
+			return i * VLAPIC_BITS_PER_WORD + (VLAPIC_BITS_PER_WORD - 1 - __builtin_clz(word));
 	}
 	return -1;
+}
+
+static bool vlapic_has_request(const struct vlapic *apic)
+{
+	return vlapic_highest_request(apic) >= 0;
 }
 
 bool vcpu_is_runnable(struct vcpu *vcpu)

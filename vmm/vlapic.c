@@ -77,13 +77,13 @@ bool vlapic_msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 static bool vlapic_destination_matches(u64 icr, const struct vcpu *target)
 {
 	u32 destination = (u32)(icr >> ICR_DESTINATION_SHIFT);
+	u32 ldr = vlapic_ldr(target->id);
 
 	if (destination == ICR_BROADCAST)
 		return true;
-	if (icr & ICR_LOGICAL) /* cluster in 31:16, a bit per member in 15:0 (11.12.10.2) */
-		return (destination >> X2APIC_LDR_CLUSTER_BITS) ==
-			       (vlapic_ldr(target->id) >> X2APIC_LDR_CLUSTER_BITS) &&
-		       (destination & vlapic_ldr(target->id) & 0xffffu);
+	if (icr & ICR_LOGICAL) /* the same cluster, and the target's member bit set */
+		return (destination >> X2APIC_LDR_CLUSTER_BITS) == (ldr >> X2APIC_LDR_CLUSTER_BITS) &&
+		       (destination & ldr & X2APIC_LDR_MEMBERS);
 	return destination == target->id;
 }
 

@@ -7,7 +7,7 @@
 #include <moat/vm.h>
 #include <moat/x86.h>
 
-void vm_kick_vcpus(struct vm *vm, u32 this_cpu)
+void vm_kick_vcpus(struct vm *vm)
 {
 	u32 kicked = 0;
 
@@ -16,7 +16,7 @@ void vm_kick_vcpus(struct vm *vm, u32 this_cpu)
 	for (u32 i = 0; i < vm->vcpu_count; i++) {
 		u32 cpu = __atomic_load_n(&vm->vcpus[i].cpu, __ATOMIC_ACQUIRE);
 
-		if (cpu != this_cpu && !(kicked & (1u << cpu))) {
+		if (!(kicked & (1u << cpu))) {
 			kicked |= 1u << cpu;
 			vm->kick(cpu);
 		}
@@ -34,7 +34,7 @@ static bool vm_leave_running(struct vm *vm, enum vm_state state, const char *rea
 	return true;
 }
 
-static void vm_stop_reason(struct vm *vm, const char *reason, u32 this_cpu)
+static void vm_stop_reason(struct vm *vm, const char *reason)
 {
 	bool stopped;
 
@@ -45,7 +45,7 @@ static void vm_stop_reason(struct vm *vm, const char *reason, u32 this_cpu)
 		return;
 	log_msg(vm->has_exit_code ? LOG_INFO : LOG_ERROR, "guest '%s' stopped: %s", vm->name,
 		vm->stop_reason);
-	vm_kick_vcpus(vm, this_cpu);
+	vm_kick_vcpus(vm);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
@@ -56,7 +56,7 @@ void vm_stop(struct vm *vm, const char *fmt, ...)
 	va_start(args, fmt);
 	format_string(reason, sizeof(reason), fmt, args);
 	va_end(args);
-	vm_stop_reason(vm, reason, CONFIG_MAX_CPUS);
+	vm_stop_reason(vm, reason);
 }
 
 void vm_stop_with_code(struct vm *vm, u32 code)
@@ -92,7 +92,7 @@ static bool vm_restart(struct vcpu *vcpu, const char *reason)
 		return false;
 	log_warn("guest '%s' restarting (restart %u of %u): %s", vm->name, vm->restarts + 1,
 		 vm->config->max_restarts, reason);
-	vm_kick_vcpus(vm, vcpu->cpu);
+	vm_kick_vcpus(vm);
 	return true;
 }
 
@@ -111,9 +111,9 @@ static void vm_restart_or_stop(struct vcpu *vcpu, bool wants_restart, enum audit
 	if (wants_restart) {
 		format(full, sizeof(full), "%s; restart limit (%u) reached", reason,
 		       vm->config->max_restarts);
-		vm_stop_reason(vm, full, vcpu->cpu);
+		vm_stop_reason(vm, full);
 	} else {
-		vm_stop_reason(vm, reason, vcpu->cpu);
+		vm_stop_reason(vm, reason);
 	}
 }
 

@@ -78,6 +78,9 @@ struct fpu_state {
 	u8 bytes[512];
 } __aligned(16);
 
+/* "No CPU": no idle CPU asked for a vCPU, or no CPU found for it. */
+#define VCPU_NO_CPU CONFIG_MAX_CPUS
+
 /* Whether the scheduler may run a vCPU (docs/scheduling.md). Changed under its guest's lock. */
 enum vcpu_run_state {
 	VCPU_RUNNABLE,
@@ -116,7 +119,7 @@ struct vcpu {
 	/* The physical CPU it runs on (docs/scheduling.md): placed at start, changed only by
 	 * that CPU when it hands the vCPU to an idle one (migrate_to). */
 	u32 cpu;
-	u32 migrate_to;        /* an idle CPU asking for it, or CONFIG_MAX_CPUS */
+	u32 migrate_to;        /* an idle CPU asking for it, or VCPU_NO_CPU */
 	u32 parked_generation; /* 1 + the guest generation in which its CPU parked it */
 	enum vcpu_run_state run_state;
 	bool halted_with_interrupts; /* RFLAGS.IF was set at its HLT */

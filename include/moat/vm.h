@@ -21,7 +21,8 @@ enum vm_state {
 	VM_STATE_STOPPED,
 };
 
-/* Asks a CPU to look at its vCPUs again (an IPI to Moat on that CPU); NULL in unit tests. */
+/* Asks a CPU to look at its vCPUs again (an IPI to Moat on that CPU; nothing when it is the
+ * calling CPU); NULL in unit tests. */
 typedef void (*vm_kick_fn)(u32 cpu);
 
 struct vm {
@@ -72,8 +73,9 @@ void vm_crash(struct vcpu *vcpu, enum audit_event event, u64 target, u64 value,
 	      const char *detail, const char *fmt, ...) __printf(6, 7);
 /* The guest reset itself: it restarts whatever on-crash says, within max-restarts. */
 void vm_reset(struct vcpu *vcpu, u64 port, u64 value);
-/* Asks the CPUs of the guest's vCPUs (but the caller's own) to look at them again. */
-void vm_kick_vcpus(struct vm *vm, u32 this_cpu);
+/* Asks the CPUs of the guest's vCPUs to look at them again (a kick skips the calling CPU,
+ * which looks anyway when the current exit is handled). */
+void vm_kick_vcpus(struct vm *vm);
 
 /* ---- vmm/vcpu_state.c: halting, waking, INIT and SIPI between a guest's vCPUs ---- */
 /* vcpu executed HLT: it gives up its CPU until something can wake it. When no vCPU of the

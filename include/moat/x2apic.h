@@ -44,5 +44,6 @@
 /* Logical x2APIC ID: cluster in bits 31:16, one bit per member in 15:0. */
 #define X2APIC_LDR_CLUSTER_SHIFT 4
 #define X2APIC_LDR_CLUSTER_BITS 16
+#define X2APIC_LDR_MEMBERS ((1u << X2APIC_LDR_CLUSTER_BITS) - 1)
 
 #endif
