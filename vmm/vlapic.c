@@ -53,7 +53,7 @@ bool vlapic_msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 		*value = X2APIC_VERSION_VALUE;
 		return true;
 	case X2APIC_TPR:
-		*value = apic->tpr;
+		*value = vcpu->vm->ops->read_state(vcpu, VCPU_TPR);
 		return true;
 	case X2APIC_PPR:
 	case X2APIC_ESR:
@@ -163,7 +163,7 @@ bool vlapic_msr_write(struct vcpu *vcpu, u32 index, u64 value)
 	case X2APIC_TPR:
 		if (value & ~(u64)X2APIC_TPR_MASK)
 			return false;
-		apic->tpr = (u32)value;
+		vcpu->vm->ops->write_state(vcpu, VCPU_TPR, value);
 		return true;
 	case X2APIC_EOI:
 	case X2APIC_ESR:
@@ -195,7 +195,7 @@ void vlapic_reset(struct vlapic *apic)
 	for (u32 i = 0; i < VLAPIC_VECTOR_WORDS; i++)
 		__atomic_store_n(&apic->irr[i], 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&apic->pending, 0, __ATOMIC_RELEASE);
-	apic->tpr = 0;
+	/* The TPR (CR8) is reset with the vCPU's registers, by the vendor's vcpu_reset. */
 	apic->svr = X2APIC_SVR_RESET;
 	apic->icr = 0;
 }

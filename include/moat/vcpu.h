@@ -28,6 +28,11 @@ enum vcpu_state_reg {
 	VCPU_PAT,
 	VCPU_CS_BASE,
 	VCPU_CPL,
+	/* The task priority in x2APIC TPR form (bits 7:4 the class, 3:0 the sub-class): one
+	 * register with the guest's CR8, which is CR8[3:0] = TPR[7:4] (SDM Vol. 3 10.8.6.1). Kept
+	 * by the vendor where the CPU reads it (VMX virtual-APIC page, SVM V_TPR), never in the
+	 * physical APIC; 0 after vcpu_reset. */
+	VCPU_TPR,
 };
 
 enum vm_exit_kind {
@@ -94,8 +99,7 @@ enum vcpu_run_state {
 struct vlapic {
 	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors; other CPUs set bits atomically */
 	u32 pending; /* set after an irr bit: the entry path scans irr only then */
-	u32 tpr;
-	u32 svr;
+	u32 svr;     /* the TPR is the vendor's (VCPU_TPR): CR8 and MSR 0x808 are one register */
 	u64 icr;
 };
 

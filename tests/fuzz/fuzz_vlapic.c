@@ -78,6 +78,8 @@ static bool fuzz_vlapic_inject(struct vcpu *vcpu, u8 vector)
 	return can;
 }
 
+static u64 fuzz_vlapic_tpr[FUZZ_VLAPIC_VCPUS]; /* VCPU_TPR as a vendor keeps it */
+
 /* A SIPI starts a vCPU in real mode at a page below 1 MiB (SDM Vol. 3 11.6.1). */
 static void fuzz_vlapic_reset(struct vcpu *vcpu, const struct guest_entry_state *entry)
 {
@@ -86,11 +88,18 @@ static void fuzz_vlapic_reset(struct vcpu *vcpu, const struct guest_entry_state 
 	FUZZ_CHECK(entry->cs_base < FUZZ_VLAPIC_REAL_MODE_LIMIT);
 	/* As the vendors do: the start-up state has IF clear. */
 	vcpu->regs = (struct vcpu_regs){ .rip = entry->rip, .rflags = entry->rflags | 0x2 };
+	fuzz_vlapic_tpr[vcpu->id] = 0;
 }
 
 static u64 fuzz_vlapic_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
-	return 0;
+	return reg == VCPU_TPR ? fuzz_vlapic_tpr[vcpu->id] : 0;
+}
+
+static void fuzz_vlapic_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 value)
+{
+	FUZZ_CHECK(reg == VCPU_TPR && value <= X2APIC_TPR_WRITABLE);
+	fuzz_vlapic_tpr[vcpu->id] = value;
 }
 
 static void fuzz_vlapic_kick(u32 cpu)
@@ -103,6 +112,7 @@ static const struct vendor_ops fuzz_vlapic_ops = {
 	.inject_interrupt = fuzz_vlapic_inject,
 	.vcpu_reset = fuzz_vlapic_reset,
 	.read_state = fuzz_vlapic_read_state,
+	.write_state = fuzz_vlapic_write_state,
 };
 
 /* A guest as it starts: vCPU 0 running, the others waiting for a start-up IPI unless start
@@ -111,6 +121,7 @@ static void fuzz_vlapic_init(u8 start)
 {
 	memset(&vm, 0, sizeof(vm));
 	memset(&config, 0, sizeof(config));
+	memset(fuzz_vlapic_tpr, 0, sizeof(fuzz_vlapic_tpr));
 	strcpy(config.name, FUZZ_VLAPIC_NAME);
 	config.vcpu_count = FUZZ_VLAPIC_VCPUS;
 	vm.config = &config;

@@ -46,6 +46,7 @@ static struct {
 		u32 vcpu;
 		struct guest_entry_state entry;
 	} reset[TEST_RESETS_MAX];
+	u64 tpr[TEST_VCPUS]; /* VCPU_TPR as a vendor keeps it: what CR8 also reads */
 	u32 injects;
 	struct {
 		u32 vcpu;
@@ -76,7 +77,13 @@ static void fake_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *e
 
 static u64 fake_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
-	return 0;
+	return reg == VCPU_TPR ? fake.tpr[vcpu->id] : 0;
+}
+
+static void fake_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 value)
+{
+	assert_int_equal(reg, VCPU_TPR);
+	fake.tpr[vcpu->id] = value;
 }
 
 static void fake_kick(u32 cpu)
@@ -91,6 +98,7 @@ static const struct vendor_ops fake_ops = {
 	.inject_interrupt = fake_inject_interrupt,
 	.vcpu_reset = fake_vcpu_reset,
 	.read_state = fake_read_state,
+	.write_state = fake_write_state,
 };
 
 static u32 cpu_bit(u32 vcpu_id)
@@ -236,6 +244,26 @@ static void test_tpr_svr_round_trip(void **state)
 	/* Each vCPU has its own registers. */
 	assert_int_equal(read_msr(2, X2APIC_TPR), 0);
 	assert_int_equal(read_msr(2, X2APIC_SVR), X2APIC_SVR_RESET);
+}
+
+/* The TPR MSR and CR8 are one register, kept by the vendor (VCPU_TPR): a guest's MOV to CR8
+ * shows in MSR 0x808 and an MSR write is what CR8 then reads. The vlapic holds no copy. */
+static void test_tpr_is_the_vendor_register(void **state)
+{
+	struct vcpu *vcpu = &vm.vcpus[1];
+
+	fake.tpr[1] = 0xe0; /* the guest wrote CR8 = 14 */
+	assert_int_equal(read_msr(1, X2APIC_TPR), 0xe0);
+	assert_true(vlapic_msr_write(vcpu, X2APIC_TPR, 0x35));
+	assert_int_equal(fake.tpr[1], 0x35); /* CR8 reads 3 */
+	assert_int_equal(fake.tpr[2], 0);
+	/* A refused write reaches nothing. */
+	assert_false(vlapic_msr_write(vcpu, X2APIC_TPR, 0x100));
+	assert_int_equal(fake.tpr[1], 0x35);
+	/* INIT resets the APIC's requests; the TPR goes with the registers at the SIPI's
+	 * vcpu_reset, in the vendor's copy: vlapic_reset must not write it from another CPU. */
+	vlapic_reset(&vcpu->apic);
+	assert_int_equal(fake.tpr[1], 0x35);
 }
 
 static void test_write_only_reserved_and_zero_only(void **state)
@@ -542,6 +570,7 @@ int main(void)
 		cmocka_unit_test_setup(test_apic_base_per_vcpu, setup),
 		cmocka_unit_test_setup(test_id_version_ldr, setup),
 		cmocka_unit_test_setup(test_tpr_svr_round_trip, setup),
+		cmocka_unit_test_setup(test_tpr_is_the_vendor_register, setup),
 		cmocka_unit_test_setup(test_write_only_reserved_and_zero_only, setup),
 		cmocka_unit_test_setup(test_fixed_ipi_physical, setup),
 		cmocka_unit_test_setup(test_shorthands, setup),

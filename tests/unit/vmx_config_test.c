@@ -80,6 +80,12 @@ static void test_skylake_config(void **state)
 	assert_true(config.exit & EXIT_LOAD_EFER);
 	assert_true(config.entry & ENTRY_LOAD_EFER);
 	assert_false(config.entry & ENTRY_IA32E_MODE_GUEST);
+	/* ... but it may be set at run time, when a guest enters long mode */
+	assert_true(config.long_mode_guests);
+	/* CR8 is the TPR shadow's VTPR, never the physical TPR, and needs no exits */
+	assert_true(config.tpr_shadow);
+	assert_true(config.proc & PROC_USE_TPR_SHADOW);
+	assert_false(config.proc & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING));
 	assert_int_equal(config.invept_type, INVEPT_SINGLE_CONTEXT);
 	assert_true(config.ept_accessed_dirty);
 	assert_true(config.ept_2m_pages);
@@ -97,6 +103,34 @@ static void test_without_true_controls_cr3_exiting_is_refused(void **state)
 	caps.basic &= ~VMX_BASIC_TRUE_CONTROLS;
 	assert_int_equal(vmx_compute_config(&caps, &config, err, sizeof(err)), -MOAT_ENOTSUP);
 	assert_non_null(strstr(err, "processor-based controls: bit 15 is forced on"));
+}
+
+/* Without the TPR shadow, CR8 accesses must exit: a CR8 write that reached the physical TPR
+ * would mask Moat's own timer and kick vectors on that CPU. */
+static void test_without_tpr_shadow_cr8_accesses_exit(void **state)
+{
+	struct vmx_caps caps = skylake_caps();
+	struct vmx_config config;
+	char err[160] = "";
+
+	caps.true_proc &= ~((u64)PROC_USE_TPR_SHADOW << 32);
+	assert_int_equal(vmx_compute_config(&caps, &config, err, sizeof(err)), 0);
+	assert_false(config.tpr_shadow);
+	assert_false(config.proc & PROC_USE_TPR_SHADOW);
+	assert_int_equal(config.proc & (PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
+			 PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+}
+
+static void test_without_tpr_shadow_or_cr8_exiting_is_refused(void **state)
+{
+	struct vmx_caps caps = skylake_caps();
+	struct vmx_config config;
+	char err[160] = "";
+
+	caps.true_proc &= ~((u64)(PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
+				  PROC_CR8_STORE_EXITING) << 32);
+	assert_int_equal(vmx_compute_config(&caps, &config, err, sizeof(err)), -MOAT_ENOTSUP);
+	assert_non_null(strstr(err, "processor-based controls: bit 19 is required but not available"));
 }
 
 static void test_missing_unrestricted_guest_is_refused(void **state)
@@ -175,6 +209,8 @@ int main(void)
 		cmocka_unit_test(test_adjust_reports_forced_forbidden_bit),
 		cmocka_unit_test(test_skylake_config),
 		cmocka_unit_test(test_without_true_controls_cr3_exiting_is_refused),
+		cmocka_unit_test(test_without_tpr_shadow_cr8_accesses_exit),
+		cmocka_unit_test(test_without_tpr_shadow_or_cr8_exiting_is_refused),
 		cmocka_unit_test(test_missing_unrestricted_guest_is_refused),
 		cmocka_unit_test(test_missing_ept_is_refused),
 		cmocka_unit_test(test_ept_without_write_back_is_refused),

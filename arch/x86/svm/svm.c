@@ -165,6 +165,8 @@ static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
 	c->guest_asid = asid;
 	/* The ASID may have been used by a guest before: start from a clean TLB. */
 	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	/* V_INTR_MASKING: the guest's CR8 is V_TPR and its RFLAGS.IF masks only virtual
+	 * interrupts; the host's TPR and IF stay Moat's (APM 15.21.1, 15.21.2). */
 	c->vintr = SVM_VINTR_MASKING;
 	c->nested_control = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = nested_root;
@@ -193,6 +195,9 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	svm_init_save(&svm->vmcb->save, entry);
 	svm->vmcb->control.event_inject = 0;
 	svm->vmcb->control.interrupt_shadow = 0;
+	/* TPR 0, as after RESET and INIT. */
+	svm->vmcb->control.vintr &= ~SVM_VINTR_TPR_MASK;
+	svm->tpr_written = 0;
 	/* Its old translations must not survive the reset. */
 	svm->vmcb->control.tlb_control = svm_flush_own_asid;
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
@@ -299,6 +304,17 @@ static bool svm_inject_interrupt(struct vcpu *vcpu, u8 vector)
 	return true;
 }
 
+/* V_TPR is CR8, TPR[7:4] (APM 15.21.1, 16.6.4): the sub-class written through the MSR counts
+ * only while the guest has not moved the class through CR8 since. */
+static u64 svm_read_tpr(const struct svm_vcpu *svm)
+{
+	u64 class = svm->vmcb->control.vintr & SVM_VINTR_TPR_MASK;
+
+	if (class == (u64)(svm->tpr_written >> SVM_TPR_CLASS_SHIFT))
+		return svm->tpr_written;
+	return class << SVM_TPR_CLASS_SHIFT;
+}
+
 static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
@@ -318,6 +334,8 @@ static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return s->cs.base;
 	case VCPU_CPL:
 		return s->cpl;
+	case VCPU_TPR:
+		return svm_read_tpr(svm_of(vcpu));
 	}
 	return 0;
 }
@@ -332,6 +350,12 @@ static void svm_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 		break;
 	case VCPU_PAT:
 		s->g_pat = value;
+		break;
+	case VCPU_TPR:
+		svm_of(vcpu)->tpr_written = (u8)value;
+		svm_of(vcpu)->vmcb->control.vintr =
+			(svm_of(vcpu)->vmcb->control.vintr & ~SVM_VINTR_TPR_MASK) |
+			((value >> SVM_TPR_CLASS_SHIFT) & SVM_VINTR_TPR_MASK);
 		break;
 	default:
 		/* Control registers are the guest's own under SVM: Moat does not set them. */

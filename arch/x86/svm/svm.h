@@ -16,6 +16,9 @@ struct svm_vcpu {
 	/* The ASID is shared with the guest's other vCPUs (too few ASIDs): flush it on every
 	 * VMRUN, since their translations differ. */
 	bool flush_each_run;
+	/* The TPR last written through x2APIC MSR 0x808: V_TPR holds only its class (CR8), so
+	 * its sub-class (bits 3:0) is kept here while the class is unchanged. */
+	u8 tpr_written;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)

@@ -139,6 +139,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_INTERCEPT_XSETBV BIT(13)
 #define SVM_INTERCEPT_RDPRU BIT(14)
 
+#define SVM_VINTR_TPR_MASK 0xfULL /* V_TPR: the guest's CR8, what its MOV CR8 reads and writes */
+#define SVM_TPR_CLASS_SHIFT 4     /* CR8 = TPR[7:4] */
 #define SVM_VINTR_MASKING BIT(24)  /* V_INTR_MASKING: host IF governs physical interrupts */
 /* A virtual interrupt used only to learn when the guest can take one (APM 15.21.4): V_IRQ,
  * highest priority V_INTR_PRIO, V_IGN_TPR; its VINTR intercept fires before delivery. */

@@ -48,6 +48,11 @@ static void vmx_read_caps(struct vmx_caps *caps)
 	}
 }
 
+const struct vmx_config *vmx_active_config(void)
+{
+	return &vmx_config;
+}
+
 bool vmx_probe(void)
 {
 	struct vmx_caps caps = { 0 };
@@ -113,9 +118,10 @@ static int vmx_cpu_enable(u32 cpu)
 	}
 	if (cpu != 0)
 		return 0;
-	log_info("vmx: enabled, VPID %s, EPT A/D bits %s, preemption timer %s",
+	log_info("vmx: enabled, VPID %s, EPT A/D bits %s, preemption timer %s, CR8 %s",
 		 vmx_config.vpid ? "yes" : "no", vmx_config.ept_accessed_dirty ? "yes" : "no",
-		 vmx_config.pin & PIN_PREEMPTION_TIMER ? "yes" : "no");
+		 vmx_config.pin & PIN_PREEMPTION_TIMER ? "yes" : "no",
+		 vmx_config.tpr_shadow ? "TPR shadow" : "exits");
 	return 0;
 }
 
@@ -170,6 +176,8 @@ static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 		frame_free(frames, ptr_to_hpa(vmx->io_bitmaps), 2);
 	if (vmx->msr_bitmap)
 		frame_free(frames, ptr_to_hpa(vmx->msr_bitmap), 1);
+	if (vmx->virtual_apic)
+		frame_free(frames, ptr_to_hpa(vmx->virtual_apic), 1);
 	frame_free(frames, ptr_to_hpa(vmx), 1);
 	vcpu->vendor = NULL;
 }
@@ -201,6 +209,7 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	vmx->configured = false;
 	vmx->entry = *entry;
 	memset(vmx->swapped_msrs, 0, sizeof(vmx->swapped_msrs));
+	memset(vmx->virtual_apic, 0, PAGE_SIZE); /* TPR 0, as after RESET and INIT */
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
 					 .rsp = entry->rsp, .rip = entry->rip,
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
@@ -219,7 +228,8 @@ static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 	vmx->vmcs = frame_alloc(frames, 1, PAGE_SIZE);
 	vmx->io_bitmaps = hpa_to_ptr(frame_alloc(frames, 2, PAGE_SIZE));
 	vmx->msr_bitmap = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
-	if (!vmx->vmcs || !vmx->io_bitmaps || !vmx->msr_bitmap) {
+	vmx->virtual_apic = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
+	if (!vmx->vmcs || !vmx->io_bitmaps || !vmx->msr_bitmap || !vmx->virtual_apic) {
 		vmx_vcpu_destroy(vcpu, frames);
 		return -MOAT_ENOMEM;
 	}
@@ -395,6 +405,8 @@ static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return vmx_read(VMCS_GUEST_CS_BASE);
 	case VCPU_CPL:
 		return (vmx_read(VMCS_GUEST_SS_ACCESS) >> 5) & 3; /* SS.DPL is the CPL */
+	case VCPU_TPR:
+		return *(volatile u32 *)(vmx_of(vcpu)->virtual_apic + VMX_VIRTUAL_APIC_TPR_OFFSET);
 	}
 	return 0;
 }
@@ -407,6 +419,10 @@ static void vmx_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 		break;
 	case VCPU_PAT:
 		vmx_write(VMCS_GUEST_IA32_PAT, value);
+		break;
+	case VCPU_TPR:
+		*(volatile u32 *)(vmx_of(vcpu)->virtual_apic + VMX_VIRTUAL_APIC_TPR_OFFSET) =
+			(u32)value;
 		break;
 	default:
 		log_error("vmx: write of state %d is not supported", reg);
@@ -423,8 +439,9 @@ static void vmx_flush_nested(struct vcpu *vcpu)
 const struct vendor_ops vmx_ops = {
 	.name = "Intel VMX",
 	.nested_format = &vmx_ept_format,
-	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap (vmx_vcpu_create) */
-	.vcpu_control_bytes = 2 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
+	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap, virtual-APIC page
+	 * (vmx_vcpu_create) */
+	.vcpu_control_bytes = 3 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
 	.cpu_prepare = vmx_cpu_prepare,
 	.cpu_enable = vmx_cpu_enable,
 	.vcpu_create = vmx_vcpu_create,

@@ -16,6 +16,7 @@ struct vmx_vcpu {
 	hpa_t vmcs;
 	u8 *io_bitmaps;  /* A then B, 4 KiB each */
 	u8 *msr_bitmap;
+	u8 *virtual_apic; /* the guest's TPR (VTPR, SDM Vol. 3 29.1.1): CR8 and x2APIC MSR 0x808 */
 	struct guest_entry_state entry; /* applied when the VMCS is first loaded */
 	hpa_t ept_root;
 	bool configured; /* VMCS fields written */
@@ -57,7 +58,9 @@ int vmx_vmcs_setup_host(u32 cpu);
 /* Turns interrupt-window exiting on or off in the current VMCS. */
 void vmx_set_interrupt_window(bool on);
 int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config);
-/* Exit translation; exits Moat completes itself (CR0/CR4 writes) return false. */
+/* The TPR and long-mode choices of vmx_compute_config, for vmx_exit.c. */
+const struct vmx_config *vmx_active_config(void);
+/* Exit translation; exits Moat completes itself (CR0/CR4/CR8 accesses) return false. */
 bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);
 u64 vmx_guest_cr(struct vcpu *vcpu, enum vmcs_field cr, enum vmcs_field shadow,
 		 enum vmcs_field mask);

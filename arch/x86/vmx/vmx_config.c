@@ -73,21 +73,41 @@ static int vmx_check_ept(const struct vmx_caps *caps, struct vmx_config *out, ch
 	return 0;
 }
 
+/* CR8 must never reach the physical TPR, or a guest could mask Moat's timer and kicks on its
+ * CPU: the TPR shadow where the CPU offers it, CR8-load/store exiting otherwise (SDM Vol. 3
+ * 29.3). Returns the processor-based controls to require and those to forbid. */
+static void vmx_choose_cr8(u64 proc_capability, struct vmx_config *out, u32 *required,
+			   u32 *forbidden)
+{
+	const u32 cr8_exiting = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+
+	out->tpr_shadow = (proc_capability >> 32) & PROC_USE_TPR_SHADOW;
+	*required = out->tpr_shadow ? PROC_USE_TPR_SHADOW : cr8_exiting;
+	*forbidden = out->tpr_shadow ? cr8_exiting : 0;
+}
+
 int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char *err,
 		       size_t err_size)
 {
 	bool true_controls = caps->basic & VMX_BASIC_TRUE_CONTROLS;
-	/* Moat emulates neither CR3 accesses nor CR8 accesses. */
+	u64 proc_capability = true_controls ? caps->true_proc : caps->proc;
+	u64 entry_capability = true_controls ? caps->true_entry : caps->entry;
+	u32 cr8_required, cr8_forbidden;
+	int ret;
+
+	vmx_choose_cr8(proc_capability, out, &cr8_required, &cr8_forbidden);
+	/* Moat emulates no CR3 accesses. "IA-32e mode guest" is off at entry and follows the
+	 * guest's EFER.LMA afterwards (vmx_exit.c): a CPU forcing it on cannot start guests. */
 	const u32 proc_forbidden = PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING |
-				   PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+				   cr8_forbidden;
 	const struct control_choice choices[] = {
 		{ "pin-based", true_controls ? caps->true_pin : caps->pin,
 		  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER, 0,
 		  &out->pin },
-		{ "processor-based", true_controls ? caps->true_proc : caps->proc,
+		{ "processor-based", proc_capability,
 		  PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 			  PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |
-			  PROC_MONITOR_EXITING | PROC_RDPMC_EXITING,
+			  PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | cr8_required,
 		  0, proc_forbidden, &out->proc },
 		{ "secondary", caps->proc2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
 		  PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENCLS_EXITING, 0, &out->proc2 },
@@ -95,12 +115,12 @@ int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char
 		  EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT | EXIT_SAVE_EFER |
 			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
 		  0, 0, &out->exit },
-		{ "VM-entry", true_controls ? caps->true_entry : caps->entry,
-		  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, ENTRY_IA32E_MODE_GUEST, &out->entry },
+		{ "VM-entry", entry_capability, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0,
+		  ENTRY_IA32E_MODE_GUEST, &out->entry },
 	};
-	int ret;
 
 	out->revision = (u32)(caps->basic & VMX_BASIC_REVISION_MASK);
+	out->long_mode_guests = (entry_capability >> 32) & ENTRY_IA32E_MODE_GUEST;
 	ret = vmx_apply_choices(choices, ARRAY_SIZE(choices), err, err_size);
 	if (!ret)
 		ret = vmx_check_ept(caps, out, err, err_size);

@@ -20,6 +20,8 @@ struct vmx_config {
 	u32 revision;
 	u32 pin, proc, proc2, exit, entry;
 	bool vpid;
+	bool tpr_shadow; /* CR8 is the VTPR; otherwise CR8 accesses exit (vmx_exit.c) */
+	bool long_mode_guests; /* "IA-32e mode guest" can be set at run time (vmx_exit.c) */
 	bool ept_accessed_dirty;
 	bool ept_1g_pages;
 	bool ept_2m_pages;

@@ -70,6 +70,7 @@
 #define PROC_CR3_STORE_EXITING BIT(16)
 #define PROC_CR8_LOAD_EXITING BIT(19)
 #define PROC_CR8_STORE_EXITING BIT(20)
+#define PROC_USE_TPR_SHADOW BIT(21) /* CR8 is the virtual-APIC page's VTPR (29.3) */
 #define PROC_UNCONDITIONAL_IO_EXITING BIT(24)
 #define PROC_USE_IO_BITMAPS BIT(25)
 #define PROC_USE_MSR_BITMAPS BIT(28)
@@ -118,6 +119,7 @@ enum vmcs_field {
 	VMCS_IO_BITMAP_A = 0x2000,
 	VMCS_IO_BITMAP_B = 0x2002,
 	VMCS_MSR_BITMAP = 0x2004,
+	VMCS_VIRTUAL_APIC_ADDRESS = 0x2012,
 	VMCS_EPT_POINTER = 0x201a,
 	VMCS_GUEST_PHYSICAL_ADDRESS = 0x2400,
 	VMCS_LINK_POINTER = 0x2800,
@@ -136,6 +138,7 @@ enum vmcs_field {
 	VMCS_ENTRY_MSR_LOAD_COUNT = 0x4014,
 	VMCS_ENTRY_INTERRUPTION_INFO = 0x4016,
 	VMCS_ENTRY_EXCEPTION_ERROR = 0x4018,
+	VMCS_TPR_THRESHOLD = 0x401c,
 	VMCS_PROC2_CONTROLS = 0x401e,
 	VMCS_INSTRUCTION_ERROR = 0x4400,
 	VMCS_EXIT_REASON = 0x4402,
@@ -211,6 +214,7 @@ enum vmcs_field {
 #define VMX_ACCESS_TSS32_BUSY 0x008b
 #define VMX_ACCESS_CODE16 0x009b /* P, S, type execute/read accessed: real mode after SIPI */
 #define VMX_ACCESS_DATA16 0x0093 /* P, S, type read/write accessed */
+#define VMX_ACCESS_LONG_MODE BIT(13) /* L: 64-bit code segment */
 #define VMX_ACCESS_UNUSABLE BIT(16)
 
 /* Event injection and IDT-vectoring information (25.8.3, 26.6). */
@@ -285,6 +289,7 @@ enum vmx_exit_reason {
 #define VMX_CR_ACCESS_SHIFT 4
 #define VMX_CR_ACCESS_MASK 0x3
 #define VMX_CR_ACCESS_TO_CR 0
+#define VMX_CR_ACCESS_FROM_CR 1
 #define VMX_CR_ACCESS_CLTS 2
 #define VMX_CR_ACCESS_LMSW 3
 #define VMX_CR_GPR_SHIFT 8
@@ -292,5 +297,11 @@ enum vmx_exit_reason {
 #define VMX_CR_LMSW_SOURCE_SHIFT 16
 
 #define VMX_BITMAP_SIZE 4096
+
+/* Virtual-APIC page (29.1.1): VTPR at offset 0x80, the guest's TPR in bits 7:0. CR8 reads
+ * VTPR[7:4]; a CR8 write stores bits 3:0 there and clears the rest (29.3). */
+#define VMX_VIRTUAL_APIC_TPR_OFFSET 0x80
+#define VMX_VTPR_CLASS_SHIFT 4
+#define VMX_CR8_MASK 0xfULL /* bits 63:4 of a CR8 write are reserved (SDM Vol. 2, MOV CR) */
 
 #endif

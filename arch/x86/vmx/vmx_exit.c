@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* VMX exits in generic terms (SDM Vol. 3 chapter 28 and appendix C). Guest writes to the
- * CR0/CR4 bits Moat holds are completed here: the generic core never sees them. */
+ * CR0/CR4 bits Moat holds, and CR8 accesses where there is no TPR shadow, are completed here:
+ * the generic core never sees them. */
 #include <moat/arch.h>
 #include <moat/string.h>
 #include <moat/vm.h>
@@ -49,18 +50,68 @@ static u64 *vmx_gpr(struct vcpu *vcpu, u32 index)
 	return &vcpu->regs.rax + index;
 }
 
-/* Completes MOV to CR0/CR4, CLTS and LMSW on bits Moat holds: the guest's value goes to
- * the read shadow, the fixed bits stay set in the real register. Returns false when the
- * write is refused (the guest gets #GP). */
+/* CR8 accesses when the CPU has no TPR shadow (CR8-load/store exiting): the guest's TPR is
+ * kept where the TPR shadow would keep it, the virtual-APIC page (SDM Vol. 3 29.3). */
+static bool vmx_emulate_cr8(struct vcpu *vcpu, u32 access, u64 *gpr)
+{
+	volatile u32 *vtpr = (volatile u32 *)(vmx_of(vcpu)->virtual_apic +
+					      VMX_VIRTUAL_APIC_TPR_OFFSET);
+
+	if (access == VMX_CR_ACCESS_FROM_CR) {
+		*gpr = *vtpr >> VMX_VTPR_CLASS_SHIFT;
+		return true;
+	}
+	if (*gpr & ~VMX_CR8_MASK)
+		return false;
+	*vtpr = (u32)(*gpr << VMX_VTPR_CLASS_SHIFT);
+	return true;
+}
+
+/* Keeps EFER.LMA and the "IA-32e mode guest" entry control in step with a CR0.PG change
+ * (SDM Vol. 3 9.8.5, 9.8.5.4; the entry checks of 27.3.1.1 and 27.3.1.2 want both equal).
+ * Returns false for a change the CPU refuses with #GP. */
+static bool vmx_update_long_mode(struct vcpu *vcpu, u64 old_cr0, u64 new_cr0)
+{
+	u64 efer = vmx_read(VMCS_GUEST_IA32_EFER);
+	u64 entry = vmx_read(VMCS_ENTRY_CONTROLS);
+
+	if (!(old_cr0 & CR0_PG) && (new_cr0 & CR0_PG) && (efer & EFER_LME)) {
+		u64 cr4 = vmx_guest_cr(vcpu, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
+				       VMCS_CR4_GUEST_HOST_MASK);
+
+		if (!(cr4 & CR4_PAE) || !vmx_active_config()->long_mode_guests)
+			return false;
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if ((old_cr0 & CR0_PG) && !(new_cr0 & CR0_PG) && (efer & EFER_LMA)) {
+		/* Paging goes off only from compatibility mode, not from 64-bit code. */
+		if (vmx_read(VMCS_GUEST_CS_ACCESS) & VMX_ACCESS_LONG_MODE)
+			return false;
+		efer &= ~(u64)EFER_LMA;
+		entry &= ~(u64)ENTRY_IA32E_MODE_GUEST;
+	} else {
+		return true;
+	}
+	vmx_write(VMCS_GUEST_IA32_EFER, efer);
+	vmx_write(VMCS_ENTRY_CONTROLS, entry);
+	return true;
+}
+
+/* Completes MOV to CR0/CR4, CLTS and LMSW on bits Moat holds, and CR8 accesses: the guest's
+ * value goes to the read shadow, the fixed bits stay set in the real register. Returns false
+ * when the access is refused (the guest gets #GP). */
 static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
 	u32 cr = qualification & VMX_CR_NUMBER_MASK;
 	u32 access = (qualification >> VMX_CR_ACCESS_SHIFT) & VMX_CR_ACCESS_MASK;
+	u64 *gpr = vmx_gpr(vcpu, (qualification >> VMX_CR_GPR_SHIFT) & VMX_CR_GPR_MASK);
 	u64 value, fixed0, fixed1;
 
+	if (cr == 8 && (access == VMX_CR_ACCESS_TO_CR || access == VMX_CR_ACCESS_FROM_CR))
+		return vmx_emulate_cr8(vcpu, access, gpr);
 	if (access == VMX_CR_ACCESS_TO_CR)
-		value = *vmx_gpr(vcpu, (qualification >> VMX_CR_GPR_SHIFT) & VMX_CR_GPR_MASK);
+		value = *gpr;
 	else if (access == VMX_CR_ACCESS_CLTS)
 		value = vmx->cr0_shadow & ~(u64)BIT(3); /* CR0.TS */
 	else if (access == VMX_CR_ACCESS_LMSW)
@@ -69,6 +120,10 @@ static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
 	else
 		return false;
 	if (cr == 0) {
+		/* Bits 63:32 are reserved; PG needs PE (SDM Vol. 2, MOV CR: #GP). */
+		if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
+		    !vmx_update_long_mode(vcpu, vmx->cr0_shadow, value))
+			return false;
 		fixed0 = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
 		fixed1 = x86_rdmsr(MSR_VMX_CR0_FIXED1);
 		vmx->cr0_shadow = value;

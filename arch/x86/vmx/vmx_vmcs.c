@@ -64,10 +64,12 @@ static u64 vmx_eptp(const struct vmx_vcpu *vmx, const struct vmx_config *config)
 static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *config)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
-	/* Under unrestricted guest PE and PG are the guest's; every other fixed bit is held
-	 * by Moat and hidden behind the read shadow (SDM Vol. 3 A.7, A.8). */
-	u64 cr0_mask = (x86_rdmsr(MSR_VMX_CR0_FIXED0) | ~x86_rdmsr(MSR_VMX_CR0_FIXED1)) &
-		       ~(CR0_PE | CR0_PG);
+	/* Under unrestricted guest PE is the guest's; every other fixed bit is held by Moat
+	 * and hidden behind the read shadow (SDM Vol. 3 A.7, A.8). PG exits too: turning it on
+	 * or off with EFER.LME enters or leaves IA-32e mode, which VM entry must be told of
+	 * (vmx_exit.c). */
+	u64 cr0_mask = (x86_rdmsr(MSR_VMX_CR0_FIXED0) | ~x86_rdmsr(MSR_VMX_CR0_FIXED1) | CR0_PG) &
+		       ~(u64)CR0_PE;
 	u64 cr4_mask = x86_rdmsr(MSR_VMX_CR4_FIXED0) | ~x86_rdmsr(MSR_VMX_CR4_FIXED1);
 	const struct vmcs_write writes[] = {
 		{ VMCS_PIN_CONTROLS, config->pin },
@@ -92,6 +94,12 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 		{ VMCS_CR4_READ_SHADOW, vmx->cr4_shadow },
 	};
 
+	/* The guest's TPR lives in its virtual-APIC page; threshold 0: no TPR-below-threshold
+	 * exits (SDM Vol. 3 29.1.2). */
+	if (config->tpr_shadow &&
+	    (!vmx_write(VMCS_VIRTUAL_APIC_ADDRESS, ptr_to_hpa(vmx->virtual_apic)) ||
+	     !vmx_write(VMCS_TPR_THRESHOLD, 0)))
+		return -1;
 	/* VPID 0 is the host's (SDM Vol. 3 28.1); one per vCPU, kept across restarts. */
 	if (config->vpid && !vmx_write(VMCS_VPID, vcpu->vm->id * CONFIG_MAX_VCPUS + vcpu->id + 1))
 		return -1;
