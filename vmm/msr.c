@@ -68,7 +68,7 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 		 * change while paging is on (SDM Vol. 3 9.8.5; APM Vol. 2 3.1.7: #GP). */
 		if (value & ~(EFER_GUEST_WRITABLE | EFER_LMA) ||
 		    (value & EFER_LMA) != (current & EFER_LMA) ||
-		    ((value ^ current) & EFER_LME && ops->read_state(vcpu, VCPU_CR0) & CR0_PG))
+		    (((value ^ current) & EFER_LME) && (ops->read_state(vcpu, VCPU_CR0) & CR0_PG)))
 			return false;
 		ops->write_state(vcpu, VCPU_EFER, value);
 		return true;

@@ -130,7 +130,8 @@ static void test_without_tpr_shadow_or_cr8_exiting_is_refused(void **state)
 	caps.true_proc &= ~((u64)(PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING |
 				  PROC_CR8_STORE_EXITING) << 32);
 	assert_int_equal(vmx_compute_config(&caps, &config, err, sizeof(err)), -MOAT_ENOTSUP);
-	assert_non_null(strstr(err, "processor-based controls: bit 19 is required but not available"));
+	assert_non_null(
+		strstr(err, "processor-based controls: bit 19 is required but not available"));
 }
 
 static void test_missing_unrestricted_guest_is_refused(void **state)

@@ -60,9 +60,11 @@ u64 long_mode_switch(const void *routine, u32 arg, u32 pml4);
 static void long_mode_build(void)
 {
 	for (u32 gib = 0; gib < LONG_MODE_MAPPED_GIB; gib++) {
-		for (u32 i = 0; i < PT_ENTRIES; i++)
-			long_mode_pd[gib][i] = ((u64)(gib * PT_ENTRIES + i) << LONG_MODE_PAGE_SHIFT) |
-					       PT_PRESENT | PT_WRITABLE | PT_PAGE_SIZE;
+		for (u32 i = 0; i < PT_ENTRIES; i++) {
+			u64 address = (u64)(gib * PT_ENTRIES + i) << LONG_MODE_PAGE_SHIFT;
+
+			long_mode_pd[gib][i] = address | PT_PRESENT | PT_WRITABLE | PT_PAGE_SIZE;
+		}
 		long_mode_pdpt[gib] = (u32)long_mode_pd[gib] | PT_PRESENT | PT_WRITABLE;
 	}
 	long_mode_pml4[0] = (u32)long_mode_pdpt | PT_PRESENT | PT_WRITABLE;
