@@ -7,6 +7,7 @@
 
 #include "vmx_config.h"
 #include "vmx_defs.h"
+#include "vmx_long_mode.h"
 
 /* MSRs a VMCS does not switch but a guest may use as its own (syscall entry points):
  * swapped by Moat whenever another vCPU is loaded on the CPU. */

@@ -54,46 +54,31 @@ static u64 *vmx_gpr(struct vcpu *vcpu, u32 index)
  * kept where the TPR shadow would keep it, the virtual-APIC page (SDM Vol. 3 29.3). */
 static bool vmx_emulate_cr8(struct vcpu *vcpu, u32 access, u64 *gpr)
 {
-	volatile u32 *vtpr = (volatile u32 *)(vmx_of(vcpu)->virtual_apic +
-					      VMX_VIRTUAL_APIC_TPR_OFFSET);
+	u32 *vtpr = (u32 *)(vmx_of(vcpu)->virtual_apic + VMX_VIRTUAL_APIC_TPR_OFFSET);
 
 	if (access == VMX_CR_ACCESS_FROM_CR) {
-		*gpr = *vtpr >> VMX_VTPR_CLASS_SHIFT;
+		*gpr = vmx_cr8_read(*vtpr);
 		return true;
 	}
-	if (*gpr & ~VMX_CR8_MASK)
-		return false;
-	*vtpr = (u32)(*gpr << VMX_VTPR_CLASS_SHIFT);
-	return true;
+	return vmx_cr8_write(*gpr, vtpr);
 }
 
-/* Keeps EFER.LMA and the "IA-32e mode guest" entry control in step with a CR0.PG change
- * (SDM Vol. 3 9.8.5, 9.8.5.4; the entry checks of 27.3.1.1 and 27.3.1.2 want both equal).
- * Returns false for a change the CPU refuses with #GP. */
+/* Keeps EFER.LMA and the "IA-32e mode guest" entry control in step with a CR0 write
+ * (vmx_long_mode.c). Returns false for a write the CPU refuses with #GP. */
 static bool vmx_update_long_mode(struct vcpu *vcpu, u64 old_cr0, u64 new_cr0)
 {
-	u64 efer = vmx_read(VMCS_GUEST_IA32_EFER);
+	struct vmx_long_mode mode = { .efer = vmx_read(VMCS_GUEST_IA32_EFER) };
 	u64 entry = vmx_read(VMCS_ENTRY_CONTROLS);
+	u64 cr4 = vmx_guest_cr(vcpu, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
+			       VMCS_CR4_GUEST_HOST_MASK);
+	bool cs_long = vmx_read(VMCS_GUEST_CS_ACCESS) & VMX_ACCESS_LONG_MODE;
 
-	if (!(old_cr0 & CR0_PG) && (new_cr0 & CR0_PG) && (efer & EFER_LME)) {
-		u64 cr4 = vmx_guest_cr(vcpu, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
-				       VMCS_CR4_GUEST_HOST_MASK);
-
-		if (!(cr4 & CR4_PAE) || !vmx_active_config()->long_mode_guests)
-			return false;
-		efer |= EFER_LMA;
-		entry |= ENTRY_IA32E_MODE_GUEST;
-	} else if ((old_cr0 & CR0_PG) && !(new_cr0 & CR0_PG) && (efer & EFER_LMA)) {
-		/* Paging goes off only from compatibility mode, not from 64-bit code. */
-		if (vmx_read(VMCS_GUEST_CS_ACCESS) & VMX_ACCESS_LONG_MODE)
-			return false;
-		efer &= ~(u64)EFER_LMA;
-		entry &= ~(u64)ENTRY_IA32E_MODE_GUEST;
-	} else {
-		return true;
-	}
-	vmx_write(VMCS_GUEST_IA32_EFER, efer);
-	vmx_write(VMCS_ENTRY_CONTROLS, entry);
+	if (!vmx_long_mode_cr0_write(old_cr0, new_cr0, cr4, cs_long,
+				     vmx_active_config()->long_mode_guests, &mode))
+		return false;
+	vmx_write(VMCS_GUEST_IA32_EFER, mode.efer);
+	vmx_write(VMCS_ENTRY_CONTROLS, mode.ia32e_guest ? entry | ENTRY_IA32E_MODE_GUEST
+							: entry & ~(u64)ENTRY_IA32E_MODE_GUEST);
 	return true;
 }
 
@@ -120,9 +105,7 @@ static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
 	else
 		return false;
 	if (cr == 0) {
-		/* Bits 63:32 are reserved; PG needs PE (SDM Vol. 2, MOV CR: #GP). */
-		if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
-		    !vmx_update_long_mode(vcpu, vmx->cr0_shadow, value))
+		if (!vmx_update_long_mode(vcpu, vmx->cr0_shadow, value))
 			return false;
 		fixed0 = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
 		fixed1 = x86_rdmsr(MSR_VMX_CR0_FIXED1);
