@@ -18,9 +18,9 @@
 #define CR8_TPR_WRITTEN	     0x20
 #define CR8_TPR_WRITTEN_CR8  2
 /* Rounds of HLT and IPI: while the victim runs, each takes up to a victim slice (10 ms; a kick
- * does not end the victim's slice), so 1000 outlast its 2000 ms time limit
+ * does not end the victim's slice), so 500 outlast its 1000 ms time limit
  * (tests/boot/hostile-cr8.dts) about twice over. */
-#define CR8_ROUNDS	     1000u
+#define CR8_ROUNDS	     500u
 #define CR8_IPI_DELAY_PAUSES 256u /* lets AP 1 reach its HLT before the IPI */
 
 enum cr8_check {
