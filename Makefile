@@ -16,9 +16,12 @@ COMMON_CFLAGS := -std=gnu11 -Iinclude $(WARNINGS)
 
 # The image: freestanding, position independent (gnu-efi relocates it), no SSE so that Moat
 # never touches a guest's FPU state, no red zone because interrupts use the same stack.
+# Retpolines: every indirect CALL/JMP goes through arch/x86/retpoline.S, and switches are
+# compiled to compare chains rather than jump tables (docs/speculation.md).
+RETPOLINE_CFLAGS := -mindirect-branch=thunk-extern -mindirect-branch-register -fno-jump-tables
 EFI_CFLAGS := $(COMMON_CFLAGS) -O2 -ffreestanding -fno-builtin -fpic -fshort-wchar \
 	-fno-stack-protector -fno-strict-aliasing -mno-red-zone -mgeneral-regs-only \
-	-maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DMOAT_IMAGE \
+	-maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -DMOAT_IMAGE $(RETPOLINE_CFLAGS) \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64
 # -z muldefs: lib/string.c's memcpy/memset take the place of libefi.a's byte loops.
 # --no-undefined: a helper the compiler expects from libgcc (which is not linked) is a link
@@ -29,7 +32,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -z muldefs --no-undefined -T linker.ld -s
 # Code shared by the image and the host tests: plain C, no vendor headers in vmm/ mm/ devices/.
 GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/strlcpy.c
 # Vendor code that is pure computation, unit-tested on the host too.
-HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c
+HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c arch/x86/mitigations.c
 HOST_VENDOR_SRCS += arch/x86/vmx/vmx_long_mode.c
 IMAGE_SRCS := $(GENERIC_SRCS) $(wildcard boot/*.c arch/x86/*.c arch/x86/svm/*.c \
 	arch/x86/vmx/*.c) lib/string.c

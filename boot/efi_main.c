@@ -77,6 +77,7 @@ static void cpu_main(void *arg)
 	u32 cpu = smp_this_cpu();
 
 	x86_cli();
+	arch_speculation_cpu_enable();
 	if (hv->ops->cpu_enable(cpu)) {
 		sched_abandon_cpu(hv, cpu, "cannot enable");
 	} else {
@@ -124,12 +125,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (!hv->ops)
 		finish_without_guests(hv, "no usable virtualization extension");
 	log_info("using %s", hv->ops->name);
+	arch_speculation_init();
 	boot_read_guest_files(root, &hv->config, &boot_files);
 	boot_reserve_memory(&hv->config, &frames);
 	hv->frames = &frames;
 	hv->console_input = serial_read_byte;
 	hv->idle = arch_idle;
 	hv->kick = smp_kick;
+	hv->guest_switch = arch_speculation_switch_barrier();
 	if (!hypervisor_create_guests(hv, &boot_files))
 		finish(hv);
 
@@ -139,6 +142,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	arch_mask_legacy_interrupts();
 	if (arch_cpu_init(&frames, phys_top))
 		panic("could not build Moat's own page tables");
+	arch_speculation_cpu_enable();
 	if (hv->ops->cpu_prepare(0, &frames) || hv->ops->cpu_enable(0))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());

@@ -2,6 +2,7 @@
 /* CPUID policy: what a guest may learn about the CPU. Leaves are passed from the host only
  * when listed here, with features Moat does not virtualize masked out. */
 #include <moat/exit.h>
+#include <moat/speculation.h>
 #include <moat/string.h>
 #include <moat/vm.h>
 
@@ -102,7 +103,9 @@ static struct cpuid_regs cpuid_leaf7(u32 subleaf, const struct cpuid_regs *host)
 			      CPUID7_EBX_RDT_M | CPUID7_EBX_MPX | CPUID7_EBX_RDT_A |
 			      CPUID7_EBX_AVX512_MASK | CPUID7_EBX_PT);
 	/* ECX and EDX hold mostly features with their own state or host-wide effects
-	 * (PKU, WAITPKG, SGX launch control, hybrid topology): none are offered. */
+	 * (PKU, WAITPKG, SGX launch control, hybrid topology): none are offered, except the
+	 * speculation controls the guest may use (docs/speculation.md). */
+	r.edx = host->edx & guest_speculation.leaf7_edx;
 	return r;
 }
 
@@ -146,6 +149,7 @@ struct cpuid_regs cpuid_filter(u32 leaf, u32 subleaf, const struct cpuid_regs *h
 		return *host;
 	case 0x80000008u: /* address sizes; the core-count fields are cleared */
 		r.eax = host->eax & 0xffffu;
+		r.ebx = host->ebx & guest_speculation.ext8_ebx; /* AMD speculation controls */
 		return r;
 	default:
 		return r;

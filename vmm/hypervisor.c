@@ -142,6 +142,7 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->halted_with_interrupts = false;
 		vcpu->sipi_pending = false;
 		vcpu->migrate_to = VCPU_NO_CPU;
+		vcpu->spec_ctrl = 0; /* its reset value: a restart does not inherit it */
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
 		vlapic_reset(&vcpu->apic);
 		fpu_init(&vcpu->fpu);

@@ -2,6 +2,7 @@
 /* MSR policy: an allow-list. Anything not listed is denied with #GP, as a CPU without that
  * MSR would, and recorded. */
 #include <moat/exit.h>
+#include <moat/speculation.h>
 #include <moat/vm.h>
 
 /* EFER bits a guest may set itself; SVME and the rest stay Moat's (APM Vol. 2 3.1.7). */
@@ -16,6 +17,8 @@ const u32 msr_passthrough[] = {
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
 };
 const u32 msr_passthrough_count = ARRAY_SIZE(msr_passthrough);
+
+struct guest_speculation guest_speculation;
 
 static bool pat_is_valid(u64 pat)
 {
@@ -44,6 +47,10 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 	case MSR_EFER:
 		*value = ops->read_state(vcpu, VCPU_EFER);
 		return true;
+	case MSR_IA32_SPEC_CTRL:
+		/* The guest's own value, loaded around each entry (docs/speculation.md). */
+		*value = vcpu->spec_ctrl;
+		return guest_speculation.spec_ctrl_bits != 0;
 	default:
 		return false;
 	}
@@ -73,6 +80,19 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 		ops->write_state(vcpu, VCPU_EFER, value);
 		return true;
 	}
+	case MSR_IA32_SPEC_CTRL:
+		/* Only the bits this CPU has and CPUID shows: the rest raise #GP, as on a CPU
+		 * without them (SDM Vol. 4 table 2-2). */
+		if (!guest_speculation.spec_ctrl_bits || (value & ~guest_speculation.spec_ctrl_bits))
+			return false;
+		vcpu->spec_ctrl = value;
+		return true;
+	case MSR_IA32_PRED_CMD:
+		/* Write-only; IBPB is the one command a guest may give. */
+		if (!guest_speculation.pred_cmd || value != PRED_CMD_IBPB)
+			return false;
+		x86_wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		return true;
 	default:
 		return false;
 	}

@@ -27,6 +27,7 @@ struct sched_cpu {
 	u32 cpu;
 	u32 cursor;             /* index in hv->vcpus of the vCPU picked last */
 	struct vcpu *fpu_owner; /* whose x87/SSE state the CPU holds */
+	struct vm *last_vm;     /* whose vCPU ran here last: predictor state may be its */
 	struct sched_switches switches;
 };
 
@@ -294,6 +295,11 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 			continue;
 		}
 		sched_switch_fpu(sc, vcpu);
+		/* Another guest's branch predictions must not steer this one's (IBPB,
+		 * docs/speculation.md); a guest's own vCPUs share them, as on hardware. */
+		if (sc->last_vm != vcpu->vm && hv->guest_switch)
+			hv->guest_switch();
+		sc->last_vm = vcpu->vm;
 		start = x86_rdtsc();
 		/* A switch away from a vCPU whose guest just stopped includes freeing the guest:
 		 * not a switch between running vCPUs. */

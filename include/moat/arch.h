@@ -47,6 +47,15 @@ void arch_lapic_eoi(void);
 /* Finishes a host interrupt that arrived while a guest ran (EOI, timer re-armed). */
 void arch_interrupt_done(u32 vector);
 
+/* Speculative-execution mitigations (arch/x86/speculation.c, docs/speculation.md): decides
+ * them from CPUID and IA32_ARCH_CAPABILITIES and prints the decision (once, on the first
+ * CPU); sets Moat's own IA32_SPEC_CTRL on the calling CPU (each CPU, before its first
+ * guest); and gives the barrier to run when a CPU switches from one guest to another, or
+ * NULL when the CPU needs none. */
+void arch_speculation_init(void);
+void arch_speculation_cpu_enable(void);
+void (*arch_speculation_switch_barrier(void))(void);
+
 /* The vendor extension this CPU offers (SVM or VMX), or NULL with the reason logged. */
 const struct vendor_ops *vendor_select(void);
 

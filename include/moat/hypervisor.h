@@ -38,6 +38,9 @@ struct hypervisor {
 	/* From arch: sleep until an interrupt; make a CPU look at its vCPUs again. */
 	void (*idle)(void);
 	vm_kick_fn kick;
+	/* From arch: run when a CPU switches from one guest's vCPU to another guest's (IBPB,
+	 * docs/speculation.md); NULL when the CPU needs nothing. */
+	void (*guest_switch)(void);
 };
 
 const struct image_file *boot_files_find(const struct boot_files *files, const char *path);

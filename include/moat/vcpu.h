@@ -119,6 +119,7 @@ struct vcpu {
 	u32 id; /* also its APIC ID */
 	struct vcpu_regs regs;
 	struct fpu_state fpu;
+	u64 spec_ctrl; /* the guest's IA32_SPEC_CTRL (vmm/msr.c, docs/speculation.md) */
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
 	/* The physical CPU it runs on (docs/scheduling.md): placed at start, changed only by
 	 * that CPU when it hands the vCPU to an idle one (migrate_to). */

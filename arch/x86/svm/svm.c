@@ -8,6 +8,7 @@
 #include <moat/vm.h>
 #include <moat/x86.h>
 
+#include "../speculation.h"
 #include "svm.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu_regs, rcx) == 8, "svm_entry.S REG_RCX");
@@ -251,12 +252,15 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct svm_vcpu *svm = svm_of(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
+	u64 spec_ctrl;
 
 	vmcb->save.rax = vcpu->regs.rax;
 	vmcb->save.rsp = vcpu->regs.rsp;
 	vmcb->save.rip = vcpu->regs.rip;
 	vmcb->save.rflags = vcpu->regs.rflags;
+	spec_ctrl = spec_ctrl_before_entry(vcpu);
 	svm_enter_guest(ptr_to_hpa(vmcb), &vcpu->regs, host_vmload_area[vcpu->cpu]);
+	spec_ctrl_after_exit(spec_ctrl);
 	vcpu->regs.rax = vmcb->save.rax;
 	vcpu->regs.rsp = vmcb->save.rsp;
 	vcpu->regs.rip = vmcb->save.rip;

@@ -7,9 +7,11 @@
  * swapped here. VMLOAD/VMSAVE move the state VMRUN leaves alone (FS/GS/TR/LDTR bases,
  * syscall and sysenter MSRs, KernelGSBase: APM 15.5.2) between the guest's VMCB and the
  * CPU, and host_state_pa keeps Moat's own copy. GIF is cleared around the switch so that
- * nothing interrupts it half-done.
+ * nothing interrupts it half-done. The speculation barriers (spec_asm.h) run after the
+ * exit while GIF is still clear, before the first RET and before any host interrupt.
  */
 #include "../guest_regs.h"
+#include "../spec_asm.h"
 
 	.text
 	.globl svm_enter_guest
@@ -40,6 +42,7 @@ svm_enter_guest:
 	SAVE_GUEST_GPRS %rax
 	movq 16(%rsp), %rax
 	vmload %rax
+	SPEC_AFTER_EXIT 1
 	stgi			/* the pending host interrupt, if any, is taken here */
 	cli
 

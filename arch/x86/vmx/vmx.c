@@ -7,6 +7,7 @@
 #include <moat/vm.h>
 #include <moat/x86.h>
 
+#include "../speculation.h"
 #include "vmx.h"
 
 #define CPUID_FEATURES 1
@@ -295,6 +296,8 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
+	u64 spec_ctrl;
+	int failed;
 
 	exit->vendor_reason = 0;
 	exit->info.detail = 0;
@@ -313,7 +316,11 @@ static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 		vmx_write(VMCS_GUEST_RSP, vcpu->regs.rsp);
 		vmx_write(VMCS_GUEST_RIP, vcpu->regs.rip);
 		vmx_write(VMCS_GUEST_RFLAGS, vcpu->regs.rflags);
-		if (vmx_enter_guest(&vcpu->regs, vmx->launched)) {
+		spec_ctrl = spec_ctrl_before_entry(vcpu);
+		spec_l1d_flush_before_entry();
+		failed = vmx_enter_guest(&vcpu->regs, vmx->launched);
+		spec_ctrl_after_exit(spec_ctrl);
+		if (failed) {
 			exit->kind = VM_EXIT_INVALID_STATE;
 			exit->info.detail = vmx_read(VMCS_INSTRUCTION_ERROR);
 			exit->info.what = vmx_instruction_error_name(exit->info.detail);

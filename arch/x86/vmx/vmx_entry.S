@@ -6,9 +6,11 @@
  * enters with VMLAUNCH or VMRESUME. A VM exit arrives at vmx_exit_point with the host RSP
  * written below (SDM Vol. 3 28.5.3: RSP and RIP come from the host-state area), saves the
  * guest registers and returns 0. A failed VMLAUNCH/VMRESUME returns 1 (the VM-instruction
- * error field says why).
+ * error field says why). The speculation barriers (spec_asm.h): VERW last before the
+ * entry, the RSB refill first after the exit, before the first RET.
  */
 #include "../guest_regs.h"
+#include "../spec_asm.h"
 #define VMCS_HOST_RSP 0x6c14
 
 	.text
@@ -32,9 +34,11 @@ vmx_enter_guest:
 	movq REG_RSI(%rdi), %rsi
 	movq REG_RDI(%rdi), %rdi
 	jnz 1f
+	SPEC_VERW_BEFORE_ENTRY
 	vmlaunch
 	jmp 2f
-1:	vmresume
+1:	SPEC_VERW_BEFORE_ENTRY
+	vmresume
 2:	/* VMfail: guest values may sit in caller-saved registers; the callee-saved ones are
 	 * restored from the stack. */
 	addq $8, %rsp
@@ -46,6 +50,7 @@ vmx_exit_point:
 	movq 8(%rsp), %rax
 	popq REG_RAX(%rax)
 	SAVE_GUEST_GPRS %rax
+	SPEC_AFTER_EXIT 0
 	addq $8, %rsp
 	xorl %eax, %eax
 3:	popq %r15
