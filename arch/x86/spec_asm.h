@@ -18,21 +18,16 @@
 #define SPEC_PRED_CMD_IBPB 1
 
 #ifdef __ASSEMBLER__
-/* Overwrites every RSB entry with the address of a speculation trap (int3), two CALLs a
- * round, then drops them from the stack: a RET that underflows or mispredicts now goes
- * nowhere. Clobbers \reg. */
-.macro SPEC_RSB_FILL reg
-	movl $(SPEC_RSB_ENTRIES / 2), \reg
-.Lrsb_round\@:
-	call .Lrsb_first\@
+/* Overwrites every RSB entry with the address of a speculation trap (int3), then drops
+ * the return addresses from the stack: a RET that underflows or mispredicts now goes
+ * nowhere. Unrolled: 32 CALLs cost fewer instructions per exit than a loop of them. */
+.macro SPEC_RSB_FILL
+.rept SPEC_RSB_ENTRIES
+	call 1f
 	int3
-.Lrsb_first\@:
-	call .Lrsb_second\@
-	int3
-.Lrsb_second\@:
-	addq $16, %rsp
-	decl \reg
-	jnz .Lrsb_round\@
+1:
+.endr
+	addq $(SPEC_RSB_ENTRIES * 8), %rsp
 .endm
 
 /* Right after an exit, before the first RET: the IBPB (when \ibpb is 1 and the CPU needs
@@ -50,7 +45,7 @@
 .endif
 	testb $1, spec_entry+SPEC_ENTRY_RSB_FULL(%rip)
 	jz .Lno_full\@
-	SPEC_RSB_FILL %ecx
+	SPEC_RSB_FILL
 	jmp .Lrsb_done\@
 .Lno_full\@:
 	testb $1, spec_entry+SPEC_ENTRY_RSB_LITE(%rip)

@@ -49,6 +49,11 @@ struct spec_entry_flags spec_entry;
 u16 spec_verw_selector = GDT_SELECTOR_DATA;
 u64 spec_host_spec_ctrl, spec_guest_forced_bits;
 static struct spec_mitigations spec;
+static const char *const spec_vendor_names[] = {
+	[SPEC_VENDOR_OTHER] = "other",
+	[SPEC_VENDOR_INTEL] = "intel",
+	[SPEC_VENDOR_AMD] = "amd",
+};
 
 static void spec_read_cpu(struct spec_cpu *cpu)
 {
@@ -110,12 +115,13 @@ void arch_speculation_init(void)
 
 	spec_read_cpu(&cpu);
 	spec_decide(&cpu, &spec);
-	log_info("mitigations: cpu vendor %u family 0x%x model 0x%x, cpuid 7 ebx 0x%x edx 0x%x, "
-		 "0x80000008 ebx 0x%x, 0x80000021 eax 0x%x, arch capabilities 0x%lx",
-		 cpu.vendor, cpu.family, cpu.model, cpu.leaf7_ebx, cpu.leaf7_edx, cpu.ext8_ebx,
-		 cpu.ext21_eax, cpu.arch_capabilities);
+	log_info("mitigations: from cpuid 7 ebx 0x%x edx 0x%x, 0x80000008 ebx 0x%x, "
+		 "0x80000021 eax 0x%x, arch capabilities 0x%lx",
+		 cpu.leaf7_ebx, cpu.leaf7_edx, cpu.ext8_ebx, cpu.ext21_eax, cpu.arch_capabilities);
 	spec_describe(&spec, line, sizeof(line));
-	log_info("mitigations: %s", line);
+	/* One line, led by the CPU it is for (the boot tests match it per machine). */
+	log_info("mitigations: %s family 0x%x model 0x%x: %s", spec_vendor_names[cpu.vendor],
+		 cpu.family, cpu.model, line);
 	spec_warn_missing(&spec);
 
 	spec_entry = (struct spec_entry_flags){
