@@ -9,7 +9,9 @@
 #   machines: svm-qemu  AMD SVM + NPT in QEMU TCG
 #             vmx-bochs Intel VMX + EPT in Bochs (corei7_skylake_x)
 #             svm-bochs AMD SVM + NPT in Bochs (ryzen), a second SVM implementation
-#   default: all three; MOAT_BOOT_MATRIX or --matrix picks some, e.g. --matrix vmx-bochs
+#             vmx-bochs-tgl  Intel VMX in Bochs (tigerlake), the one emulated CPU that offers
+#                       speculation controls (SPEC_CTRL, IBPB, eIBRS); not in the default
+#   default: the first three; MOAT_BOOT_MATRIX or --matrix picks some, e.g. --matrix vmx-bochs
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -60,6 +62,7 @@ run_bochs() {
 }
 run_vmx_bochs() { run_bochs corei7_skylake_x "$2" "$3"; }
 run_svm_bochs() { run_bochs ryzen "$2" "$3"; }
+run_vmx_bochs_tgl() { run_bochs tigerlake "$2" "$3"; }
 
 # Why a VM entry failed, from Bochs' log (error: action=report logs each failed check).
 show_vmfail() {
@@ -121,7 +124,8 @@ run_one() {
 	} >"$dir/result"
 }
 
-export -f run_one run_label check_expect run_svm_qemu run_bochs run_vmx_bochs run_svm_bochs show_vmfail \
+export -f run_one run_label check_expect run_svm_qemu run_bochs run_vmx_bochs run_svm_bochs \
+	run_vmx_bochs_tgl show_vmfail \
 	qemu_cmd
 export timeout_s OVMF_CODE OVMF_VARS
 pairs=()
