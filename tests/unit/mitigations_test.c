@@ -5,7 +5,8 @@
  * cannot show speculation, so this is the test that the right barriers are chosen
  * (docs/speculation.md). Feature values: CPUID and IA32_ARCH_CAPABILITIES as those CPUs
  * report them with current microcode (Linux's cpuid/msr dumps, Intel's "Affected Processors"
- * table, AMD's security bulletins); the emulated ones as Moat logged them at boot. */
+ * table, AMD's security bulletins); the emulated ones as Moat logged them at boot
+ * ("mitigations: from cpuid ..."). */
 #include "test_support.h"
 
 #include <moat/exit.h>
@@ -120,6 +121,10 @@ static const struct cpu_case cpu_cases[] = {
 	  { SPEC_VENDOR_INTEL, 6, 0x55, 0xd19f27eb, 0, 0, 0, 0 },
 	  "ibpb=no rsb=exit ibrs=no retpoline=yes l1d=missing verw=missing guest-spec-ctrl=0x0 "
 	  "guest-ibpb=no affected=l1tf,mds,mmio,retbleed" },
+	{ "Bochs 2.7 tigerlake (vmx-bochs-tgl): eIBRS, RSBA, SKIP_L1DFL_VMENTRY, no MDS_NO",
+	  { SPEC_VENDOR_INTEL, 6, 0x8c, 0xf1bf27eb, 0xfc100510, 0, 0, 0x1f },
+	  "ibpb=switch rsb=exit-lite ibrs=enhanced retpoline=yes l1d=no verw=entry "
+	  "guest-spec-ctrl=0x7 guest-ibpb=yes affected=mds" },
 	{ "Bochs 2.7 ryzen (svm-bochs): Zen 1 without IBPB",
 	  { SPEC_VENDOR_AMD, 0x17, 0x01, 0x209c01a9, 0, 0x1, 0, 0 },
 	  "ibpb=missing rsb=exit ibrs=no retpoline=yes l1d=no verw=no guest-spec-ctrl=0x0 "
@@ -154,7 +159,7 @@ static void test_spec_ctrl_values(void **state)
 	struct spec_mitigations skl = decide(&cpu_cases[0].cpu);
 	struct spec_mitigations clx = decide(&cpu_cases[1].cpu);
 	struct spec_mitigations zen2 = decide(&cpu_cases[8].cpu);
-	struct spec_mitigations qemu = decide(&cpu_cases[ARRAY_SIZE(cpu_cases) - 3].cpu);
+	struct spec_mitigations qemu = decide(&cpu_cases[ARRAY_SIZE(cpu_cases) - 4].cpu);
 
 	/* Legacy IBRS: set while Moat runs, the guest's own value while it runs. */
 	assert_true(skl.spec_ctrl);
