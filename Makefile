@@ -34,6 +34,7 @@ GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c li
 # Vendor code that is pure computation, unit-tested on the host too.
 HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c arch/x86/mitigations.c
 HOST_VENDOR_SRCS += arch/x86/vmx/vmx_long_mode.c
+HOST_VENDOR_SRCS += arch/x86/cpu_topology.c
 IMAGE_SRCS := $(GENERIC_SRCS) $(wildcard boot/*.c arch/x86/*.c arch/x86/svm/*.c \
 	arch/x86/vmx/*.c) lib/string.c
 IMAGE_ASM := $(wildcard arch/x86/*.S arch/x86/svm/*.S arch/x86/vmx/*.S)

@@ -90,6 +90,8 @@ static void cpu_main(void *arg)
 /* Hands every other CPU that has vCPUs, or may be handed some, its own run loop. */
 static void start_other_cpus(struct hypervisor *hv)
 {
+	for (u32 cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
+		hv->cpu_core[cpu] = smp_cpu_core(cpu);
 	hypervisor_place_guests(hv, smp_cpu_online);
 	for (u32 cpu = 1; cpu < SMP_MAX_CPUS; cpu++) {
 		if (!smp_cpu_online(cpu) || !sched_cpu_has_work(hv, cpu))

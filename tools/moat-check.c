@@ -157,6 +157,8 @@ int main(int argc, char **argv)
 		printf("%s: error: %s\n", argv[1], err);
 		return CHECK_EXIT_INVALID;
 	}
+	printf("moat: slice %u us, smt-siblings %s\n", config.slice_us,
+	       config_smt_siblings_name(config.smt_siblings));
 	for (u32 i = 0; i < config.guest_count; i++) {
 		check_print_guest(&config.guests[i]);
 		all_valid &= config.guests[i].valid;

@@ -7,7 +7,12 @@
 
 #include "config_internal.h"
 
-static const char *const config_moat_properties[] = { "log-level", "slice-us" };
+static const char *const config_moat_properties[] = { "log-level", "slice-us", "smt-siblings" };
+
+const char *config_smt_siblings_name(enum config_smt_siblings smt)
+{
+	return smt == CONFIG_SMT_ANY ? "any" : "same-guest";
+}
 
 const char *config_format_name(enum image_format format)
 {
@@ -89,6 +94,7 @@ static void config_set_defaults(struct moat_config *out)
 	memset(out, 0, sizeof(*out));
 	out->log_level = LOG_INFO;
 	out->slice_us = CONFIG_DEFAULT_SLICE_US;
+	out->smt_siblings = CONFIG_SMT_SAME_GUEST;
 }
 
 static bool config_parse_log_level(const void *fdt, int node, struct moat_config *out,
@@ -120,13 +126,38 @@ static bool config_parse_slice(const void *fdt, int node, struct moat_config *ou
 					CONFIG_MAX_SLICE_US, &out->slice_us, reason);
 }
 
+/* Whether SMT siblings may run different guests (docs/scheduling.md, "SMT siblings"). */
+static bool config_parse_smt_siblings(const void *fdt, int node, struct moat_config *out,
+				      struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "smt-siblings");
+	char quoted[CONFIG_QUOTE_MAX + 1];
+
+	if (!prop.data)
+		return true;
+	if (!config_string(prop, "smt-siblings", reason))
+		return false;
+	if (strcmp(prop.data, "same-guest") == 0) {
+		out->smt_siblings = CONFIG_SMT_SAME_GUEST;
+		return true;
+	}
+	if (strcmp(prop.data, "any") == 0) {
+		out->smt_siblings = CONFIG_SMT_ANY;
+		return true;
+	}
+	config_quote(quoted, sizeof(quoted), prop.data, (size_t)prop.len);
+	return config_fail(reason, "smt-siblings",
+			   "unknown value \"%s\" (expected same-guest or any)", quoted);
+}
+
 static bool config_parse_moat(const void *fdt, int node, struct moat_config *out,
 			      struct config_reason *reason)
 {
 	return config_check_node(fdt, node, config_moat_properties,
 				 ARRAY_SIZE(config_moat_properties), reason) &&
 	       config_parse_log_level(fdt, node, out, reason) &&
-	       config_parse_slice(fdt, node, out, reason);
+	       config_parse_slice(fdt, node, out, reason) &&
+	       config_parse_smt_siblings(fdt, node, out, reason);
 }
 
 /* Finds the root's children named exactly "moat" and "guests" (a unit address does not

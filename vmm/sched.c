@@ -179,13 +179,14 @@ static u32 sched_runnable_on(struct hypervisor *hv, u32 cpu, u32 limit)
 	return count;
 }
 
-/* May vcpu's guest run it on cpu (its set, neither side dedicated)? */
+/* May vcpu's guest run it on cpu (its set, neither side dedicated, and the core's SMT
+ * siblings kept for its guest where they must be)? */
 static bool sched_may_run_on(const struct hypervisor *hv, const struct vcpu *vcpu, u32 cpu)
 {
 	const struct guest_config *config = vcpu->vm->config;
 
 	return (config->vcpu_cpus[vcpu->id] & (1u << cpu)) && !config->dedicated &&
-	       !(hv->dedicated_cpus & (1u << cpu));
+	       !(hv->dedicated_cpus & (1u << cpu)) && hypervisor_core_allows(hv, vcpu->vm, cpu);
 }
 
 /* This CPU has nothing to run: asks for a runnable vCPU that may run here from a CPU that

@@ -10,6 +10,7 @@
 #include <moat/x86.h>
 
 #include "ap_trampoline.h"
+#include "cpu_topology.h"
 #include "descriptors.h"
 #include "lapic.h"
 
@@ -32,6 +33,8 @@
 #define US_PER_MS 1000
 /* Added to the ticket counter when the BSP stops waiting: later APs get no slot. */
 #define SMP_TICKETS_CLOSED 0x10000u
+/* The boot log's topology line lists every CPU's core. */
+#define SMP_TOPOLOGY_LINE_MAX 256
 
 /* Local APIC (SDM Vol. 3 table 11-1 and 11.6.1): xAPIC MMIO offsets, x2APIC MSR 0x800 +
  * offset / 16. These copy timer.c's private accessors until it exports them. */
@@ -48,6 +51,7 @@ struct smp_cpu {
 	hpa_t pages; /* SMP_AP_PAGES: stack and critical stack */
 	u64 online_tsc; /* when it checked in, for the start-up time report */
 	u32 apic_id;
+	u32 core_id; /* SMT siblings share one (cpu_topology.c) */
 	bool online;
 } __aligned(64);
 
@@ -59,6 +63,7 @@ static u64 smp_tsc_per_ms;
 static u64 smp_sipi_tsc;
 static u64 smp_bsp_pat;
 static u32 smp_mailbox_acks;
+static const char *smp_topology_source = "none";
 
 /* ---- time ---- */
 
@@ -187,6 +192,16 @@ static void smp_free_slots(struct frame_allocator *frames, u32 from, u32 to)
 
 /* ---- on each AP ---- */
 
+/* Each CPU reads its own place in the topology: CPUID answers for the CPU executing it. */
+static void smp_read_topology(struct smp_cpu *cpu)
+{
+	struct cpu_topology topology;
+
+	cpu_topology_read(&topology);
+	cpu->core_id = topology.core_id;
+	smp_topology_source = topology.source;
+}
+
 static bool smp_mailbox_claimed(smp_work_fn fn)
 {
 	return fn == (smp_work_fn)(uintptr_t)1;
@@ -220,6 +235,7 @@ __noreturn void ap_main(u32 cpu_index)
 	x86_wrmsr(MSR_IA32_PAT, smp_bsp_pat);
 	lapic_setup_this_cpu();
 	cpu->apic_id = lapic_id();
+	smp_read_topology(cpu);
 	log_info("cpu %u online (APIC id %u)", cpu_index, cpu->apic_id);
 	cpu->online_tsc = x86_rdtsc();
 	__atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
@@ -278,6 +294,31 @@ static void smp_report(const struct ap_params *p, u32 tickets, u64 start)
 			 smp_tsc_to_us(last - smp_sipi_tsc), smp_tsc_to_us(x86_rdtsc() - start));
 }
 
+/* One line: the core of every online CPU, and how many cores there are. */
+static void smp_log_topology(void)
+{
+	char line[SMP_TOPOLOGY_LINE_MAX];
+	size_t used = 0;
+	u32 cores = 0;
+
+	line[0] = '\0';
+	for (u32 cpu = 0; cpu < SMP_MAX_CPUS; cpu++) {
+		bool first = true;
+
+		if (!smp_cpu_online(cpu))
+			continue;
+		for (u32 other = 0; other < cpu; other++)
+			if (smp_cpu_online(other) && smp_cpus[other].core_id == smp_cpus[cpu].core_id)
+				first = false;
+		cores += first;
+		used += (size_t)format(line + used, sizeof(line) - used, "%scpu %u core %u",
+				       used ? ", " : "", cpu, smp_cpus[cpu].core_id);
+		used = MIN(used, sizeof(line) - 1);
+	}
+	log_info("smp: topology (%s): %u CPUs on %u cores: %s", smp_topology_source,
+		 smp_cpu_count(), cores, line);
+}
+
 static void smp_mailbox_ack(void *arg)
 {
 	__atomic_fetch_add((u32 *)arg, 1, __ATOMIC_RELEASE);
@@ -331,22 +372,20 @@ static bool smp_send_init_sipi_sipi(void)
 	return true;
 }
 
-u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
+static void smp_start_others(struct frame_allocator *frames, u64 tsc_per_ms)
 {
 	struct ap_params *params;
 	u64 start;
 	u32 slots, tickets;
 
-	smp_cpus[SMP_BSP].online = true;
-	smp_cpus[SMP_BSP].apic_id = lapic_id();
 	smp_tsc_per_ms = tsc_per_ms;
 	if (!smp_can_start(tsc_per_ms))
-		return smp_online;
+		return;
 	smp_bsp_pat = x86_rdmsr(MSR_IA32_PAT);
 	slots = smp_allocate_slots(frames);
 	if (smp_prepare_trampoline(&params, slots)) {
 		smp_free_slots(frames, 0, slots);
-		return smp_online;
+		return;
 	}
 	start = x86_rdtsc();
 	/* Even when an IPI failed (logged), some APs may have started: wait for them as usual. */
@@ -355,6 +394,15 @@ u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
 	smp_free_slots(frames, MIN(tickets, slots), slots);
 	smp_report(params, tickets, start);
 	smp_check_mailboxes();
+}
+
+u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
+{
+	smp_cpus[SMP_BSP].online = true;
+	smp_cpus[SMP_BSP].apic_id = lapic_id();
+	smp_read_topology(&smp_cpus[SMP_BSP]);
+	smp_start_others(frames, tsc_per_ms);
+	smp_log_topology();
 	return smp_online;
 }
 
@@ -398,6 +446,11 @@ int smp_run_on(u32 cpu, void (*fn)(void *), void *arg)
 	__atomic_store_n(&target->work, fn, __ATOMIC_RELEASE);
 	smp_send_ipi(target->apic_id, ICR_DELIVERY_FIXED | ARCH_VECTOR_WAKEUP);
 	return 0;
+}
+
+u32 smp_cpu_core(u32 cpu)
+{
+	return cpu < SMP_MAX_CPUS ? smp_cpus[cpu].core_id : 0;
 }
 
 void smp_kick(u32 cpu)

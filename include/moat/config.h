@@ -84,14 +84,25 @@ struct shared_config {
 	char error[CONFIG_ERROR_MAX];
 };
 
+/* Whether SMT siblings (hardware threads of one core) may run vCPUs of different guests at
+ * the same time (docs/config.md "smt-siblings", docs/scheduling.md). */
+enum config_smt_siblings {
+	CONFIG_SMT_SAME_GUEST, /* the default: the vCPUs on one core's threads are one guest's */
+	CONFIG_SMT_ANY,
+};
+
 struct moat_config {
 	enum log_level log_level;
 	u32 slice_us; /* scheduling time slice where vCPUs share a CPU */
+	enum config_smt_siblings smt_siblings;
 	u32 guest_count;
 	struct guest_config guests[CONFIG_MAX_GUESTS];
 	u32 shared_count;
 	struct shared_config shared[CONFIG_MAX_SHARED];
 };
+
+/* The name of a setting in the configuration ("same-guest", "any"). */
+const char *config_smt_siblings_name(enum config_smt_siblings smt);
 
 /*
  * Parses a flattened device tree. Returns 0 when the tree itself is usable (even if some

@@ -29,6 +29,12 @@ struct hypervisor {
 	u64 tsc_per_ms;                 /* measured at boot */
 	u64 slice_ticks;                /* config.slice_us in TSC ticks */
 	u32 dedicated_cpus;             /* CPUs a dedicated guest holds (vmm/placement.c) */
+	/* From arch before placement: the core of each CPU; SMT siblings share one. */
+	u32 cpu_core[CONFIG_MAX_CPUS];
+	/* From placement, under smt-siblings "same-guest": the CPUs that have an online
+	 * sibling, and per CPU the one guest its core is kept for (NULL: none). */
+	u32 smt_shared_cpus;
+	const struct vm *core_owner[CONFIG_MAX_CPUS];
 	/* Every vCPU of every guest that was placed, in configuration order: the run loops
 	 * go through this list (it does not change once the CPUs run). */
 	struct vcpu *vcpus[CONFIG_MAX_GUESTS * CONFIG_MAX_VCPUS];
@@ -61,6 +67,9 @@ void vm_destroy(struct vm *vm);
 /* Places every vCPU on one online CPU of its set (docs/scheduling.md); a guest that cannot
  * be placed is not started, with the reason logged. */
 void hypervisor_place_guests(struct hypervisor *hv, bool (*cpu_online)(u32 cpu));
+/* Whether a vCPU of vm may run on cpu as far as SMT siblings go: under "same-guest", a CPU
+ * with an online sibling runs only the guest its core was given at placement. */
+bool hypervisor_core_allows(const struct hypervisor *hv, const struct vm *vm, u32 cpu);
 /* Runs the vCPUs placed on cpu (the calling CPU) until all of their guests have stopped. */
 void sched_run(struct hypervisor *hv, u32 cpu);
 /* Whether cpu has, or may be handed, vCPUs to run: a CPU for which this is false at start

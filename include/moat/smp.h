@@ -29,6 +29,8 @@ u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms);
 /* CPUs online, BSP included. */
 u32 smp_cpu_count(void);
 bool smp_cpu_online(u32 cpu);
+/* The core cpu belongs to: SMT siblings share one (read from CPUID on each CPU). */
+u32 smp_cpu_core(u32 cpu);
 /* The index of the CPU running this (from its local APIC ID). */
 u32 smp_this_cpu(void);
 

@@ -53,10 +53,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (rc < 0) {
 		FUZZ_CHECK(err[0] != '\0');
 		FUZZ_CHECK(config.guest_count == 0);
+		/* A rejected tree leaves the safe default: siblings never run different guests. */
+		FUZZ_CHECK(config.smt_siblings == CONFIG_SMT_SAME_GUEST);
 		return 0;
 	}
 	FUZZ_CHECK(config.log_level >= LOG_ERROR && config.log_level <= LOG_DEBUG);
 	FUZZ_CHECK(config.slice_us >= CONFIG_MIN_SLICE_US && config.slice_us <= CONFIG_MAX_SLICE_US);
+	FUZZ_CHECK(config.smt_siblings == CONFIG_SMT_SAME_GUEST ||
+		   config.smt_siblings == CONFIG_SMT_ANY);
 	FUZZ_CHECK(config.guest_count <= CONFIG_MAX_GUESTS);
 	for (u32 i = 0; i < config.guest_count; i++)
 		fuzz_config_check_guest(&config.guests[i]);

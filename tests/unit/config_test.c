@@ -719,7 +719,7 @@ static void test_moat_node(void **state)
 	node_end();
 	tree_end();
 	assert_tree_error(parse(), "/moat: property 'log-levle': unknown property (known: "
-				   "log-level, slice-us)");
+				   "log-level, slice-us, smt-siblings)");
 }
 
 static void test_mutations_never_crash(void **state)

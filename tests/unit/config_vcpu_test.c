@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* Tests for vmm/config_vcpu.c and /moat/slice-us: a guest's vcpu@N nodes with their CPU
- * sets, the 'cpu' shorthand, 'dedicated', and the scheduling slice. */
+/* Tests for vmm/config_vcpu.c, /moat/slice-us and /moat/smt-siblings: a guest's vcpu@N nodes
+ * with their CPU sets, the 'cpu' shorthand, 'dedicated', the scheduling slice, and whether
+ * SMT siblings may run different guests. */
 #include "config_tree.h"
 
 /* ---- vCPUs, CPU sets, dedicated ---- */
@@ -298,7 +299,44 @@ static void test_slice(void **state)
 	assert_int_equal(test_config.slice_us, CONFIG_DEFAULT_SLICE_US);
 }
 
-/* Random damage to a good blob must give an error or a parse, never a bad read (ASan). */
+/* ---- /moat/smt-siblings ---- */
+
+/* / { moat { smt-siblings = value (len bytes); }; guests { one {...} } }, parsed. */
+static int parse_smt(const char *value, int len)
+{
+	tree_begin("moat,config-v1");
+	node_begin("moat");
+	prop_raw("smt-siblings", value, len);
+	node_end();
+	node_begin("guests");
+	guest_good("one");
+	node_end();
+	tree_end();
+	return parse();
+}
+
+static void test_smt_siblings(void **state)
+{
+	/* Absent: siblings never run different guests. */
+	assert_int_equal(parse_slice(2500), 0);
+	assert_int_equal(test_config.smt_siblings, CONFIG_SMT_SAME_GUEST);
+	assert_int_equal(parse_smt("any", sizeof("any")), 0);
+	assert_int_equal(test_config.smt_siblings, CONFIG_SMT_ANY);
+	assert_string_equal(config_smt_siblings_name(test_config.smt_siblings), "any");
+	assert_int_equal(parse_smt("same-guest", sizeof("same-guest")), 0);
+	assert_int_equal(test_config.smt_siblings, CONFIG_SMT_SAME_GUEST);
+	assert_string_equal(config_smt_siblings_name(test_config.smt_siblings), "same-guest");
+
+	assert_tree_error(parse_smt("never", sizeof("never")),
+			  "/moat: property 'smt-siblings': unknown value \"never\" (expected "
+			  "same-guest or any)");
+	/* A rejected tree leaves the safe default behind. */
+	assert_int_equal(test_config.smt_siblings, CONFIG_SMT_SAME_GUEST);
+	assert_int_equal(parse_smt("any\0any", sizeof("any\0any")), -MOAT_EINVAL);
+	assert_int_equal(parse_smt("", 0), -MOAT_EINVAL);
+	assert_int_equal(test_config.smt_siblings, CONFIG_SMT_SAME_GUEST);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_numbering_errors),
 		cmocka_unit_test(test_vcpu_node_errors),
 		cmocka_unit_test(test_slice),
+		cmocka_unit_test(test_smt_siblings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
