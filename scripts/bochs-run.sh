@@ -3,7 +3,8 @@
 # Boots a Moat volume image once on a Bochs 2.7 machine (Intel VMX or AMD SVM CPU models),
 # headless and with no terminal, and waits until the machine powers off or the time runs out.
 # Usage: bochs-run.sh --model MODEL --image ESP.img --serial SERIAL_OUT --log BOCHS_LOG
-#                     [--timeout SECONDS] [--cpus N] [--ips N] [--memory MIB]
+#                     [--timeout SECONDS] [--cpus N] [--threads T] [--ips N] [--memory MIB]
+# --threads T makes the N CPUs T threads per core (N/T cores in one package).
 # COM1 goes to SERIAL_OUT, the Bochs log to BOCHS_LOG, Bochs' own output (banner, port 0xE9,
 # exit message) to BOCHS_LOG.stdout; the bochsrc used is kept as BOCHS_LOG.bochsrc.
 # Exit status: 0 the machine ran and ended (power-off, or a Bochs panic such as a triple
@@ -24,7 +25,7 @@ readonly PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/bochs/plugins
 # Seconds between SIGTERM and SIGKILL when the time is up.
 readonly KILL_GRACE=5
 
-model='' image='' serial='' log='' timeout_s=150 cpus=1 ips=50000000 memory=256
+model='' image='' serial='' log='' timeout_s=150 cpus=1 threads=1 ips=50000000 memory=256
 
 fail() {
 	local code=$1
@@ -34,7 +35,7 @@ fail() {
 }
 
 usage() {
-	sed -n '5,6p' "$0" | sed 's/^# //' >&2
+	sed -n '5,7p' "$0" | sed 's/^# //' >&2
 	exit $EXIT_USAGE
 }
 
@@ -48,6 +49,7 @@ parse_args() {
 		--log) log=$2 ;;
 		--timeout) timeout_s=$2 ;;
 		--cpus) cpus=$2 ;;
+		--threads) threads=$2 ;;
 		--ips) ips=$2 ;;
 		--memory) memory=$2 ;;
 		*) echo "bochs-run: unknown option $1" >&2; usage ;;
@@ -58,10 +60,12 @@ parse_args() {
 		usage
 	fi
 	local n
-	for n in timeout_s cpus ips memory; do
+	for n in timeout_s cpus threads ips memory; do
 		[[ ${!n} =~ ^[1-9][0-9]*$ ]] ||
 			fail $EXIT_USAGE "--${n%_s} must be a positive integer, got '${!n}'"
 	done
+	[ $((cpus % threads)) -eq 0 ] ||
+		fail $EXIT_USAGE "--cpus $cpus is not a multiple of --threads $threads"
 }
 
 # bochsrc has no quoting: a path with a comma, space or quote would be split or cut.
@@ -124,7 +128,10 @@ write_bochsrc() {
 	rc=$(<"$TEMPLATE")
 	rc=${rc//@DISPLAY@/"$display"}
 	rc=${rc//@MODEL@/"$model"}
-	rc=${rc//@CPUS@/"$cpus"}
+	# Bochs' count is processors[:cores per processor:threads per core].
+	local count=$cpus
+	[ "$threads" -eq 1 ] || count="1:$((cpus / threads)):$threads"
+	rc=${rc//@CPUS@/"$count"}
 	rc=${rc//@IPS@/"$ips"}
 	rc=${rc//@MEMORY@/"$memory"}
 	rc=${rc//@IMAGE@/"$image"}

@@ -3,8 +3,9 @@
 # Boot tests: each tests/boot/NAME.dts is a configuration booted on an emulated machine;
 # tests/boot/NAME.expect says what Moat's serial output must (+ REGEX) and must not
 # (- REGEX) contain; "~ MACHINE: reason" skips a machine that cannot run the test, and
-# "= cpus N [M ...]" runs it on a machine with N CPUs (then M, ...; default 1); "@ MACHINE"
-# also runs it on a machine outside the default matrix when no matrix is given. Prints one
+# "= cpus N [M ...]" runs it on a machine with N CPUs (then M, ...; default 1), "= threads T"
+# makes those CPUs T SMT threads per core (default 1: no SMT), and "@ MACHINE" also runs it on
+# a machine outside the default matrix when no matrix is given. Prints one
 # PASS/FAIL/SKIP line per run, named boot/MACHINE/TEST (TEST.Ncpus when N > 1), and a count.
 # Usage: boot-test.sh [--matrix svm-qemu[,...]] [NAME...]
 #   machines: svm-qemu  AMD SVM + NPT in QEMU TCG
@@ -51,21 +52,29 @@ check_expect() {
 	return $status
 }
 
+# The SMT threads per core a test asks for ("= threads T"; default 1).
+smt_threads() {
+	local threads
+	threads=$(sed -n 's/^= threads \([0-9][0-9]*\)$/\1/p' "tests/boot/$1.expect" | head -1)
+	echo "${threads:-1}"
+}
+
 run_svm_qemu() {
 	local name=$1 dir=$2 cpus=$3
-	qemu_cmd "$dir/esp.img" "$dir/OVMF_VARS.fd" tcg -smp "$cpus" \
+	qemu_cmd "$dir/esp.img" "$dir/OVMF_VARS.fd" tcg -smp "$cpus,threads=$(smt_threads "$name")" \
 		-serial "file:$dir/serial.raw" -device isa-debug-exit,iobase=0x501,iosize=2
 	timeout "$timeout_s" "${QEMU_CMD[@]}" >"$dir/qemu.out" 2>&1
 }
 
 run_bochs() {
-	local model=$1 dir=$2 cpus=$3
+	local model=$1 dir=$2 cpus=$3 threads=$4
 	scripts/bochs-run.sh --model "$model" --image "$dir/esp.img" --serial "$dir/serial.raw" \
-		--log "$dir/bochs.log" --timeout "$timeout_s" --cpus "$cpus" >"$dir/bochs.out" 2>&1
+		--log "$dir/bochs.log" --timeout "$timeout_s" --cpus "$cpus" --threads "$threads" \
+		>"$dir/bochs.out" 2>&1
 }
-run_vmx_bochs() { run_bochs corei7_skylake_x "$2" "$3"; }
-run_svm_bochs() { run_bochs ryzen "$2" "$3"; }
-run_vmx_bochs_tgl() { run_bochs tigerlake "$2" "$3"; }
+run_vmx_bochs() { run_bochs corei7_skylake_x "$2" "$3" "$(smt_threads "$1")"; }
+run_svm_bochs() { run_bochs ryzen "$2" "$3" "$(smt_threads "$1")"; }
+run_vmx_bochs_tgl() { run_bochs tigerlake "$2" "$3" "$(smt_threads "$1")"; }
 
 # Why a VM entry failed, from Bochs' log (error: action=report logs each failed check).
 show_vmfail() {
@@ -127,8 +136,8 @@ run_one() {
 	} >"$dir/result"
 }
 
-export -f run_one run_label check_expect run_svm_qemu run_bochs run_vmx_bochs run_svm_bochs \
-	run_vmx_bochs_tgl show_vmfail \
+export -f run_one run_label check_expect smt_threads run_svm_qemu run_bochs run_vmx_bochs \
+	run_svm_bochs run_vmx_bochs_tgl show_vmfail \
 	qemu_cmd
 export timeout_s OVMF_CODE OVMF_VARS
 pairs=()
