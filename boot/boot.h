@@ -28,8 +28,11 @@ void boot_read_guest_files(EFI_FILE_HANDLE root, struct moat_config *config,
 void boot_reserve_memory(const struct moat_config *config, struct frame_allocator *frames);
 /* Takes the two low pages the other CPUs start from (include/moat/smp.h). */
 void boot_reserve_ap_pages(void);
-/* Exits boot services; returns the top of physical address space to identity-map. */
-EFI_STATUS boot_exit_firmware(EFI_HANDLE image, u64 *phys_top);
+struct host_layout;
+/* Exits boot services; describes the machine for Moat's own tables: the top of physical
+ * address space to identity-map, Moat's code, and what must stay executable (the
+ * firmware's runtime code, the AP start-up page). */
+EFI_STATUS boot_exit_firmware(EFI_HANDLE image, struct host_layout *layout);
 
 void boot_power_init(EFI_RUNTIME_SERVICES *runtime);
 

@@ -2,7 +2,9 @@
 /* Moat's entry point: read and check everything while the firmware still runs, build the
  * guests, take the machine, run the guests until they all stop, report, power off. */
 #include <moat/arch.h>
+#include <moat/host_map.h>
 #include <moat/log.h>
+#include <moat/pagetable.h>
 #include <moat/smp.h>
 #include <moat/string.h>
 #include <moat/x86.h>
@@ -70,6 +72,27 @@ static bool load_config(EFI_FILE_HANDLE root, struct moat_config *config)
 	return true;
 }
 
+/* Guest RAM is data to Moat: never executable in its own tables (docs/architecture.md). */
+static void check_guest_ram_mappings(const struct hypervisor *hv)
+{
+	/* As Moat's own data (rw nx, or rwx on a CPU without NX: host_paging.c says so). */
+	u32 data = arch_host_mapping_perms((u64)(uintptr_t)hv), checked = 0;
+
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		const struct vm *vm = &hv->vms[i];
+		u64 last = vm->ram_hpa + vm->config->memory_size - PAGE_SIZE;
+
+		if (vm->state != VM_STATE_RUNNING || !vm->ram_hpa)
+			continue;
+		if (!(data & PT_WRITE) || arch_host_mapping_perms(vm->ram_hpa) != data ||
+		    arch_host_mapping_perms(last) != data)
+			panic("host mappings: guest '%s' RAM at 0x%lx is not rw nx for Moat",
+			      vm->name, vm->ram_hpa);
+		checked++;
+	}
+	log_info("host mappings: guest RAM of %u guests rw nx, checked", checked);
+}
+
 /* What each application processor runs: its own VMX/SVM, timer and run loop. */
 static void cpu_main(void *arg)
 {
@@ -112,7 +135,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 {
 	struct hypervisor *hv = &hypervisor;
 	EFI_FILE_HANDLE root;
-	u64 phys_top;
+	struct host_layout layout;
 
 	InitializeLib(image, system_table);
 	arch_set_fs_canary_block();
@@ -139,12 +162,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 		finish(hv);
 
 	boot_reserve_ap_pages();
-	if (EFI_ERROR(boot_exit_firmware(image, &phys_top)))
+	if (EFI_ERROR(boot_exit_firmware(image, &layout)))
 		panic("could not take the machine from the firmware");
 	arch_mask_legacy_interrupts();
-	if (arch_cpu_init(&frames, phys_top))
+	if (arch_cpu_init(&frames, &layout))
 		panic("could not build Moat's own page tables");
 	arch_speculation_cpu_enable();
+	check_guest_ram_mappings(hv);
 	if (hv->ops->cpu_prepare(0, &frames) || hv->ops->cpu_enable(0))
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Taking memory from the firmware: pools for the frame allocator while boot services run,
  * then the final memory map and ExitBootServices (UEFI spec 7.2). */
+#include <moat/host_map.h>
 #include <moat/log.h>
 #include <moat/string.h>
 
@@ -13,6 +14,13 @@
 #define BOOT_MAP_SLACK_DESCRIPTORS 16
 #define BOOT_EXIT_ATTEMPTS 4
 #define PHYS_TOP_MIN GIB(4) /* the 32-bit MMIO hole is identity-mapped too */
+
+/* linker.ld: the image's first and last byte, and its .text (page-aligned there), as
+ * relocated to where the firmware loaded moat.efi. */
+extern const char ImageBase[], ImageEnd[], _text[], _etext[];
+
+/* The page the other CPUs start in: Moat's tables must let it run (host_map.h). */
+static hpa_t boot_trampoline_page;
 
 static bool pool_add(struct frame_allocator *frames, u64 size, const char *what)
 {
@@ -59,6 +67,7 @@ void boot_reserve_ap_pages(void)
 			  "only this CPU will run", (u64)status);
 		trampoline = 0;
 	}
+	boot_trampoline_page = trampoline;
 	smp_set_low_pages(trampoline, pml4);
 }
 
@@ -79,20 +88,33 @@ void boot_reserve_memory(const struct moat_config *config, struct frame_allocato
 				 config->shared[i].name);
 }
 
-static u64 memory_map_top(const EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size)
+/* From the final memory map: the top to identity-map and the firmware's runtime code,
+ * which ResetSystem runs in at power-off (boot/power.c) and so must stay executable. */
+static void memory_map_layout(const EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size,
+			      struct host_layout *layout)
 {
-	u64 top = PHYS_TOP_MIN;
-
+	layout->phys_top = PHYS_TOP_MIN;
 	for (UINTN off = 0; off + desc_size <= map_size; off += desc_size) {
 		const EFI_MEMORY_DESCRIPTOR *d = (const void *)((const u8 *)map + off);
 		u64 end = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
 
-		top = MAX(top, end);
+		layout->phys_top = MAX(layout->phys_top, end);
+		if (d->Type == EfiRuntimeServicesCode)
+			host_layout_add_exec(layout, d->PhysicalStart, end);
 	}
-	return top;
 }
 
-EFI_STATUS boot_exit_firmware(EFI_HANDLE image, u64 *phys_top)
+/* Moat's own image, and the AP start-up page. */
+static void image_layout(struct host_layout *layout)
+{
+	layout->image = (struct host_range){ (u64)(uintptr_t)ImageBase, (u64)(uintptr_t)ImageEnd };
+	layout->code = (struct host_range){ (u64)(uintptr_t)_text, (u64)(uintptr_t)_etext };
+	if (boot_trampoline_page)
+		host_layout_add_exec(layout, boot_trampoline_page,
+				     boot_trampoline_page + PAGE_SIZE);
+}
+
+EFI_STATUS boot_exit_firmware(EFI_HANDLE image, struct host_layout *layout)
 {
 	static u8 map_buffer[64 * 1024] __aligned(16);
 	EFI_MEMORY_DESCRIPTOR *map = (void *)map_buffer;
@@ -113,7 +135,9 @@ EFI_STATUS boot_exit_firmware(EFI_HANDLE image, u64 *phys_top)
 		}
 		status = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
 		if (!EFI_ERROR(status)) {
-			*phys_top = memory_map_top(map, map_size, desc_size);
+			*layout = (struct host_layout){ 0 };
+			image_layout(layout);
+			memory_map_layout(map, map_size, desc_size, layout);
 			return EFI_SUCCESS;
 		}
 	}

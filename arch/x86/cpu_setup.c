@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Moat's own CPU state once the firmware is gone: GDT with a TSS (VMX needs a usable host
- * TR), an IDT whose handlers report and stop, and identity page tables built by mm/. */
+ * TR), an IDT whose handlers report and stop, and identity page tables (host_paging.c). */
 #include <moat/arch.h>
 #include <moat/errno.h>
 #include <moat/log.h>
@@ -9,20 +9,17 @@
 #include <moat/x86.h>
 
 #include "descriptors.h"
+#include "host_paging.h"
 
 #define CRITICAL_STACK_SIZE 8192
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1
 #define PIC_MASK_ALL 0xff
-#define CPUID_EXT_FEATURES 0x80000001u
-#define CPUID_EXT_EDX_PDPE1GB BIT(26) /* 1 GiB pages (APM Vol. 3 E.4.2) */
 
 static u64 gdt[GDT_ENTRIES] __aligned(16);
 static struct tss64 tss __aligned(16);
 static struct idt_gate idt[IDT_VECTORS] __aligned(16);
 static u8 critical_stack[CRITICAL_STACK_SIZE] __aligned(16);
-static struct page_table host_pages;
-static struct pt_format host_format;
 /* A readable block for FS base: code built with a stack protector reads its canary at
  * %fs:0x28 (Debian's libfdt.a is). */
 static u64 fs_block[8] __aligned(64);
@@ -100,35 +97,13 @@ static void idt_build(void)
 	}
 }
 
-static int paging_load(struct frame_allocator *frames, u64 phys_top)
-{
-	int ret;
-
-	host_format = pt_format_host;
-	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT_EDX_PDPE1GB))
-		host_format.leaf_levels &= ~PT_LEAF_LEVEL(3);
-	ret = pt_create(&host_pages, &host_format, frames);
-	if (!ret)
-		ret = pt_map_range(&host_pages, 0, 0, ALIGN_UP(phys_top, PAGE_SIZE_1G), PT_RWX,
-				   PT_MEMTYPE_WB);
-	/* Page 0 stays unmapped so that NULL dereferences fault instead of reading memory. */
-	if (!ret)
-		ret = pt_unmap_range(&host_pages, 0, PAGE_SIZE);
-	if (ret)
-		return ret;
-	x86_write_cr3(host_pages.root);
-	log_info("host page tables: identity map of %lu GiB in %lu table pages",
-		 ALIGN_UP(phys_top, PAGE_SIZE_1G) >> 30, host_pages.table_pages);
-	return 0;
-}
-
-int arch_cpu_init(struct frame_allocator *frames, u64 phys_top)
+int arch_cpu_init(struct frame_allocator *frames, const struct host_layout *layout)
 {
 	x86_cli();
 	idt_build();
 	descriptors_build(gdt, &tss, (u64)(uintptr_t)(critical_stack + CRITICAL_STACK_SIZE));
 	descriptors_load(gdt);
-	return paging_load(frames, phys_top);
+	return host_paging_load(frames, layout);
 }
 
 void arch_host_descriptors(struct host_descriptors *out)

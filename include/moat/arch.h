@@ -14,9 +14,14 @@ void serial_write(const char *text, size_t len);
 void serial_drain(void);
 bool serial_read_byte(u8 *byte);
 
-/* Moat's own GDT, TSS, IDT and identity page tables over [0, phys_top); page 0 stays
- * unmapped so that a NULL dereference faults. Returns 0 or a negative error. */
-int arch_cpu_init(struct frame_allocator *frames, u64 phys_top);
+struct host_layout;
+/* Moat's own GDT, TSS, IDT and identity page tables over the layout's [0, phys_top), with
+ * the rights of mm/host_map.c (code rx, everything Moat does not run nx), EFER.NXE and
+ * CR0.WP on, checked; page 0 stays unmapped so that a NULL dereference faults. Returns 0 or
+ * a negative error. */
+int arch_cpu_init(struct frame_allocator *frames, const struct host_layout *layout);
+/* The rights (enum pt_perm) Moat's own tables give address; 0 when it is not mapped. */
+u32 arch_host_mapping_perms(u64 address);
 /* Points FS base at a readable block holding a stack-protector canary slot (%fs:0x28), which
  * Debian's libfdt.a reads; called first thing, while the firmware still runs. */
 void arch_set_fs_canary_block(void);
