@@ -36,6 +36,10 @@
 #define CPUID_AMD_TOPOLOGY 0x8000001eu
 #define AMD_TOPOLOGY_THREADS_SHIFT 8
 #define AMD_TOPOLOGY_THREADS_MASK 0xffu
+/* AMD APM Vol. 3 E.4.7 Fn8000_0008_ECX[7:0] NC: threads (Zen) or cores (earlier) per
+ * package, minus one. */
+#define CPUID_AMD_SIZES 0x80000008u
+#define AMD_SIZES_NC_MASK 0xffu
 
 /* Bits needed to number count things: ceil(log2(count)). */
 static u32 topology_bits_for(u32 count)
@@ -59,34 +63,45 @@ static bool topology_from_extended_leaf(const struct cpuid_regs *r, struct cpu_t
 	return true;
 }
 
+/* CPUID.1 (and Intel's leaf 4, AMD's Fn8000_0008) give per-package counts: logical
+ * processors over cores is the threads per core. AMD's NC counts cores on older parts and
+ * threads on Zen (APM Vol. 3 E.4.7), so there the ratio is 1 and the topology leaf decides. */
+static u32 topology_legacy_shift(const struct cpu_topology_leaves *l)
+{
+	u32 logical = (l->leaf_1.ebx >> CPUID1_EBX_LOGICAL_SHIFT) & CPUID1_BYTE_MASK, cores = 1;
+
+	if (!(l->leaf_1.edx & CPUID1_EDX_HTT))
+		return 0;
+	if (l->amd && l->max_extended >= CPUID_AMD_SIZES)
+		cores = (l->ext_8.ecx & AMD_SIZES_NC_MASK) + 1;
+	else if (!l->amd && l->max_basic >= CPUID_CACHE_LEAF)
+		cores = ((l->leaf_4.eax >> CPUID4_EAX_CORES_SHIFT) & CPUID4_EAX_CORES_MASK) + 1;
+	return logical > cores ? topology_bits_for(logical / cores) : 0;
+}
+
+static u32 topology_legacy_apic_id(const struct cpu_topology_leaves *l)
+{
+	return (l->leaf_1.ebx >> CPUID1_EBX_APIC_ID_SHIFT) & CPUID1_BYTE_MASK;
+}
+
+/* AMD's Fn8000_001E. Bochs' ryzen model sets TopologyExtensions but answers the leaf with
+ * zeros on every CPU, so its APIC ID is believed only where it agrees with CPUID.1's, and
+ * the wider of its SMT width and the legacy one is kept: a wrong answer can only make more
+ * CPUs siblings, which costs sharing, never isolation. */
 static bool topology_from_amd_leaf(const struct cpu_topology_leaves *l, struct cpu_topology *out)
 {
-	u32 threads;
+	u32 threads, legacy = topology_legacy_shift(l);
 
 	if (!l->amd || l->max_extended < CPUID_AMD_TOPOLOGY ||
 	    !(l->ext_1.ecx & CPUID_EXT1_ECX_TOPOEXT))
 		return false;
 	threads = ((l->ext_1e.ebx >> AMD_TOPOLOGY_THREADS_SHIFT) & AMD_TOPOLOGY_THREADS_MASK) + 1;
-	out->apic_id = l->ext_1e.eax;
-	out->smt_shift = topology_bits_for(threads);
+	out->apic_id = (l->ext_1e.eax & CPUID1_BYTE_MASK) == topology_legacy_apic_id(l)
+			       ? l->ext_1e.eax
+			       : topology_legacy_apic_id(l);
+	out->smt_shift = MAX(topology_bits_for(threads), legacy);
+	out->source = out->smt_shift > legacy || !legacy ? "leaf 0x8000001e" : "leaf 1";
 	return true;
-}
-
-/* Without the topology leaves: CPUID.1 (and Intel's leaf 4) give per-package counts. AMD
- * parts without TopologyExtensions have no SMT (their CMT modules are cores of their own). */
-static void topology_from_legacy_leaves(const struct cpu_topology_leaves *l,
-					struct cpu_topology *out)
-{
-	u32 logical = (l->leaf_1.ebx >> CPUID1_EBX_LOGICAL_SHIFT) & CPUID1_BYTE_MASK, cores = 1;
-
-	out->apic_id = (l->leaf_1.ebx >> CPUID1_EBX_APIC_ID_SHIFT) & CPUID1_BYTE_MASK;
-	out->smt_shift = 0;
-	if (!(l->leaf_1.edx & CPUID1_EDX_HTT) || l->amd)
-		return;
-	if (l->max_basic >= CPUID_CACHE_LEAF)
-		cores = ((l->leaf_4.eax >> CPUID4_EAX_CORES_SHIFT) & CPUID4_EAX_CORES_MASK) + 1;
-	if (logical > cores)
-		out->smt_shift = topology_bits_for(logical / cores);
 }
 
 void cpu_topology_decode(const struct cpu_topology_leaves *l, struct cpu_topology *out)
@@ -97,10 +112,9 @@ void cpu_topology_decode(const struct cpu_topology_leaves *l, struct cpu_topolog
 	else if (l->max_basic >= CPUID_TOPOLOGY_LEAF_B &&
 		 topology_from_extended_leaf(&l->leaf_b, out))
 		out->source = "leaf 0xb";
-	else if (topology_from_amd_leaf(l, out))
-		out->source = "leaf 0x8000001e";
-	else {
-		topology_from_legacy_leaves(l, out);
+	else if (!topology_from_amd_leaf(l, out)) {
+		out->apic_id = topology_legacy_apic_id(l);
+		out->smt_shift = topology_legacy_shift(l);
 		out->source = "leaf 1";
 	}
 	out->core_id = out->smt_shift >= 32 ? 0 : out->apic_id >> out->smt_shift;
@@ -132,6 +146,8 @@ void cpu_topology_read(struct cpu_topology *out)
 		l.leaf_1f = x86_cpuid(CPUID_TOPOLOGY_LEAF_1F, 0);
 	if (l.max_extended >= CPUID_EXT_FEATURES)
 		l.ext_1 = x86_cpuid(CPUID_EXT_FEATURES, 0);
+	if (l.max_extended >= CPUID_AMD_SIZES)
+		l.ext_8 = x86_cpuid(CPUID_AMD_SIZES, 0);
 	if (l.max_extended >= CPUID_AMD_TOPOLOGY)
 		l.ext_1e = x86_cpuid(CPUID_AMD_TOPOLOGY, 0);
 	cpu_topology_decode(&l, out);

@@ -8,10 +8,10 @@
 
 /* The CPUID leaves the decoding needs, as read on one CPU (zero where not offered). */
 struct cpu_topology_leaves {
-	bool amd;                   /* "AuthenticAMD" (AMD's leaves 0x8000001E) */
+	bool amd;                   /* "AuthenticAMD" (AMD's leaves 0x80000008, 0x8000001E) */
 	u32 max_basic, max_extended; /* CPUID.0:EAX, CPUID.80000000h:EAX */
 	struct cpuid_regs leaf_1, leaf_4, leaf_b, leaf_1f; /* sub-leaf 0 each */
-	struct cpuid_regs ext_1, ext_1e;                   /* 0x80000001, 0x8000001E */
+	struct cpuid_regs ext_1, ext_8, ext_1e;            /* 0x80000001, 0x80000008, 0x8000001E */
 };
 
 /* One CPU's place: its APIC ID, how many low bits of it number the threads of a core,

@@ -59,20 +59,61 @@ static void test_amd_topology_extensions(void **state)
 {
 	struct cpu_topology_leaves l = {
 		.amd = true, .max_basic = 0xd, .max_extended = 0x8000001f,
-		.ext_1 = { .ecx = 1u << 22 }, .ext_1e = { .eax = 7, .ebx = 1u << 8 },
+		.leaf_1 = { .ebx = 7u << 24 }, .ext_1 = { .ecx = 1u << 22 },
+		.ext_1e = { .eax = 7, .ebx = 1u << 8 },
 	};
 	struct cpu_topology t = decode(&l);
 
 	assert_int_equal(t.smt_shift, 1);
 	assert_int_equal(t.core_id, 3);
 	assert_string_equal(t.source, "leaf 0x8000001e");
-	/* Without TopologyExtensions the leaf is not trusted: an older AMD part, no SMT. */
+	/* Without TopologyExtensions the leaf is not read: an Athlon X2, two logical
+	 * processors that are two cores (Fn8000_0008 NC = 1), no SMT. */
 	l.ext_1.ecx = 0;
 	l.leaf_1 = (struct cpuid_regs){ .ebx = (7u << 24) | (2u << 16), .edx = 1u << 28 };
+	l.ext_8.ecx = 1;
 	t = decode(&l);
 	assert_int_equal(t.smt_shift, 0);
 	assert_int_equal(t.core_id, 7);
 	assert_string_equal(t.source, "leaf 1");
+}
+
+/* Zen 1 with SMT: Fn8000_0008 NC counts threads there (16 logical, NC 15), so the legacy
+ * ratio is 1 and Fn8000_001E says two threads per core. */
+static void test_amd_zen_counts_threads(void **state)
+{
+	struct cpu_topology_leaves l = {
+		.amd = true, .max_basic = 0xd, .max_extended = 0x8000001f,
+		.leaf_1 = { .ebx = (9u << 24) | (16u << 16), .edx = 1u << 28 },
+		.ext_1 = { .ecx = 1u << 22 }, .ext_8 = { .ecx = 15 },
+		.ext_1e = { .eax = 9, .ebx = (1u << 8) | 4 },
+	};
+
+	assert_int_equal(decode(&l).smt_shift, 1);
+	assert_int_equal(decode(&l).core_id, 4);
+	assert_string_equal(decode(&l).source, "leaf 0x8000001e");
+}
+
+/* Bochs' ryzen: TopologyExtensions set, Fn8000_001E all zeros, NC 0. Its APIC ID of 0 is
+ * not believed on the CPU whose CPUID.1 says 1, and the legacy counts decide the width:
+ * count=2 (two packages of one thread) and count=1:1:2 (one core, two threads). */
+static void test_bochs_ryzen(void **state)
+{
+	struct cpu_topology_leaves l = {
+		.amd = true, .max_basic = 0xd, .max_extended = 0x8000001f,
+		.leaf_1 = { .ebx = (1u << 24) | (1u << 16), .edx = 1u << 28 },
+		.ext_1 = { .ecx = 1u << 22 },
+	};
+
+	assert_int_equal(decode(&l).apic_id, 1);
+	assert_int_equal(decode(&l).smt_shift, 0);
+	assert_int_equal(decode(&l).core_id, 1);
+	l.leaf_1.ebx = (1u << 24) | (2u << 16);
+	assert_int_equal(decode(&l).smt_shift, 1);
+	assert_int_equal(decode(&l).core_id, 0);
+	assert_string_equal(decode(&l).source, "leaf 1");
+	l.leaf_1.ebx = (0u << 24) | (2u << 16);
+	assert_int_equal(decode(&l).core_id, 0);
 }
 
 /* An old Intel part with HTT: 2 logical processors per package, 1 core (leaf 4). */
@@ -104,6 +145,8 @@ int main(void)
 		cmocka_unit_test(test_intel_leaf_1f),
 		cmocka_unit_test(test_intel_no_smt),
 		cmocka_unit_test(test_amd_topology_extensions),
+		cmocka_unit_test(test_amd_zen_counts_threads),
+		cmocka_unit_test(test_bochs_ryzen),
 		cmocka_unit_test(test_legacy_leaves),
 	};
 
