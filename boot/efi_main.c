@@ -113,6 +113,7 @@ static void cpu_main(void *arg)
 /* Hands every other CPU that has vCPUs, or may be handed some, its own run loop. */
 static void start_other_cpus(struct hypervisor *hv)
 {
+	smp_log_topology();
 	for (u32 cpu = 0; cpu < SMP_MAX_CPUS; cpu++)
 		hv->cpu_core[cpu] = smp_cpu_core(cpu);
 	hypervisor_place_guests(hv, smp_cpu_online);

@@ -147,7 +147,8 @@ bool host_map_verify(const struct page_table *pt, const struct host_layout *layo
 			return false;
 		}
 		/* A large leaf must hold one kind of rights throughout. */
-		for (u64 page = address; mapped && page < next; page = host_map_next_edge(layout, page)) {
+		for (u64 page = address; mapped && page < next;
+		     page = host_map_next_edge(layout, page)) {
 			expected = host_map_expected(layout, page, nx);
 			if (leaf.perms != expected) {
 				format(why, size, "0x%lx is %s, should be %s", page,

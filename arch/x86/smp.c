@@ -294,8 +294,7 @@ static void smp_report(const struct ap_params *p, u32 tickets, u64 start)
 			 smp_tsc_to_us(last - smp_sipi_tsc), smp_tsc_to_us(x86_rdtsc() - start));
 }
 
-/* One line: the core of every online CPU, and how many cores there are. */
-static void smp_log_topology(void)
+void smp_log_topology(void)
 {
 	char line[SMP_TOPOLOGY_LINE_MAX];
 	size_t used = 0;
@@ -308,7 +307,8 @@ static void smp_log_topology(void)
 		if (!smp_cpu_online(cpu))
 			continue;
 		for (u32 other = 0; other < cpu; other++)
-			if (smp_cpu_online(other) && smp_cpus[other].core_id == smp_cpus[cpu].core_id)
+			if (smp_cpu_online(other) &&
+			    smp_cpus[other].core_id == smp_cpus[cpu].core_id)
 				first = false;
 		cores += first;
 		used += (size_t)format(line + used, sizeof(line) - used, "%scpu %u core %u",
@@ -372,20 +372,23 @@ static bool smp_send_init_sipi_sipi(void)
 	return true;
 }
 
-static void smp_start_others(struct frame_allocator *frames, u64 tsc_per_ms)
+u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
 {
 	struct ap_params *params;
 	u64 start;
 	u32 slots, tickets;
 
+	smp_cpus[SMP_BSP].online = true;
+	smp_cpus[SMP_BSP].apic_id = lapic_id();
+	smp_read_topology(&smp_cpus[SMP_BSP]);
 	smp_tsc_per_ms = tsc_per_ms;
 	if (!smp_can_start(tsc_per_ms))
-		return;
+		return smp_online;
 	smp_bsp_pat = x86_rdmsr(MSR_IA32_PAT);
 	slots = smp_allocate_slots(frames);
 	if (smp_prepare_trampoline(&params, slots)) {
 		smp_free_slots(frames, 0, slots);
-		return;
+		return smp_online;
 	}
 	start = x86_rdtsc();
 	/* Even when an IPI failed (logged), some APs may have started: wait for them as usual. */
@@ -394,15 +397,6 @@ static void smp_start_others(struct frame_allocator *frames, u64 tsc_per_ms)
 	smp_free_slots(frames, MIN(tickets, slots), slots);
 	smp_report(params, tickets, start);
 	smp_check_mailboxes();
-}
-
-u32 smp_start_aps(struct frame_allocator *frames, u64 tsc_per_ms)
-{
-	smp_cpus[SMP_BSP].online = true;
-	smp_cpus[SMP_BSP].apic_id = lapic_id();
-	smp_read_topology(&smp_cpus[SMP_BSP]);
-	smp_start_others(frames, tsc_per_ms);
-	smp_log_topology();
 	return smp_online;
 }
 

@@ -31,6 +31,8 @@ u32 smp_cpu_count(void);
 bool smp_cpu_online(u32 cpu);
 /* The core cpu belongs to: SMT siblings share one (read from CPUID on each CPU). */
 u32 smp_cpu_core(u32 cpu);
+/* Logs one line: the core of every online CPU, and how many cores there are. */
+void smp_log_topology(void);
 /* The index of the CPU running this (from its local APIC ID). */
 u32 smp_this_cpu(void);
 

@@ -8,7 +8,8 @@
 /* Leaf 0xB / 0x1F sub-leaf 0 describing the SMT level: shift, threads, x2APIC ID. */
 static struct cpuid_regs smt_level(u32 shift, u32 threads, u32 x2apic_id)
 {
-	return (struct cpuid_regs){ .eax = shift, .ebx = threads, .ecx = 1u << 8, .edx = x2apic_id };
+	return (struct cpuid_regs){ .eax = shift, .ebx = threads, .ecx = 1u << 8,
+				    .edx = x2apic_id };
 }
 
 static struct cpu_topology decode(const struct cpu_topology_leaves *leaves)

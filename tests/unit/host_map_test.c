@@ -144,7 +144,9 @@ static void test_verify_finds_wrong_pages(void **state)
 
 	build(&pt, true);
 	assert_int_equal(pt_unmap_range(&pt, 0x1010000, PAGE_SIZE), 0);
-	assert_int_equal(pt_map_range(&pt, 0x1010000, 0x1010000, PAGE_SIZE, PT_RWX, PT_MEMTYPE_WB), 0);
+	assert_int_equal(pt_map_range(&pt, 0x1010000, 0x1010000, PAGE_SIZE, PT_RWX,
+				      PT_MEMTYPE_WB),
+			 0);
 	assert_false(host_map_verify(&pt, &layout, true, why, sizeof(why)));
 	assert_string_equal(why, "0x1010000 is rwx, should be rx");
 	pt_destroy(&pt);
@@ -174,7 +176,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_plan_regions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_code_wins_over_exec_ranges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exec_ranges_merge_and_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_ranges_merge_and_overflow, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_layouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_accepts_the_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_finds_wrong_pages, setup, teardown),
