@@ -21,6 +21,7 @@
 #define PF_ERROR_WRITE BIT(1)
 #define PF_ERROR_FETCH BIT(4)
 #define X86_OPCODE_RET 0xc3
+#define CR4_PGE BIT(7) /* global pages (SDM Vol. 3 2.5) */
 
 static struct page_table host_pages;
 static struct pt_format host_format;
@@ -149,6 +150,12 @@ int host_paging_load(struct frame_allocator *frames, const struct host_layout *l
 	if (host_nx)
 		x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | EFER_NXE);
 	x86_write_cr3(host_pages.root);
+	/* Loading CR3 keeps global translations the firmware may have left; toggling CR4.PGE
+	 * drops them too (SDM Vol. 3 4.10.4.1), so no old writable or executable one stays. */
+	if (x86_read_cr4() & CR4_PGE) {
+		x86_write_cr4(x86_read_cr4() & ~CR4_PGE);
+		x86_write_cr4(x86_read_cr4() | CR4_PGE);
+	}
 	/* Without WP, ring 0 writes through read-only pages (SDM Vol. 3 4.6.1). */
 	x86_write_cr0(x86_read_cr0() | CR0_WP);
 	log_info("host mappings: image 0x%lx-0x%lx: code rx 0x%lx-0x%lx, the rest rw nx; "
