@@ -32,8 +32,8 @@ _Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 120, "svm_entry.S RE
 static hpa_t host_save_area[CONFIG_MAX_CPUS];   /* VM_HSAVE_PA: where VMRUN keeps host state */
 static hpa_t host_vmload_area[CONFIG_MAX_CPUS]; /* VMSAVE image of Moat's own FS/GS/TR/... */
 static u32 svm_asid_limit;
+static struct svm_asid_cpu svm_asid_cpus[CONFIG_MAX_CPUS];
 static bool svm_has_nrips;
-static u32 svm_flush_own_asid; /* the TLB_CONTROL value that flushes one guest's entries */
 
 /* NPT as this CPU supports it: 1 GiB leaves only where the CPU has 1 GiB pages. */
 static struct pt_format svm_npt_format;
@@ -51,9 +51,6 @@ bool svm_probe(void)
 	}
 	svm_asid_limit = features.ebx;
 	svm_has_nrips = features.edx & CPUID_SVM_EDX_NRIPS;
-	svm_flush_own_asid = features.edx & CPUID_SVM_EDX_FLUSH_BY_ASID
-				     ? SVM_TLB_CONTROL_FLUSH_ASID
-				     : SVM_TLB_CONTROL_FLUSH_ALL;
 	svm_npt_format = pt_format_npt;
 	if (!(x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT1_EDX_PDPE1GB))
 		svm_npt_format.leaf_levels &= ~PT_LEAF_LEVEL(3);
@@ -73,6 +70,7 @@ static int svm_cpu_enable(u32 cpu)
 		return -MOAT_ENOMEM;
 	x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | EFER_SVME);
 	x86_wrmsr(MSR_VM_HSAVE_PA, host_save_area[cpu]);
+	svm_asid_cpu_init(&svm_asid_cpus[cpu], svm_asid_limit);
 	__asm__ volatile("vmsave %%rax" ::"a"(host_vmload_area[cpu]) : "memory");
 	if (cpu != 0)
 		return 0;
@@ -137,18 +135,8 @@ static void svm_init_save(struct vmcb_save *s, const struct guest_entry_state *e
 	s->rax = entry->rax;
 }
 
-/* ASID 0 belongs to the host (APM 15.16). Each vCPU gets its own where the CPU has enough;
- * otherwise a guest's vCPUs share one and flush it on every VMRUN. */
-static u32 svm_pick_asid(const struct vcpu *vcpu, bool *shared)
-{
-	u32 own = vcpu->vm->id * CONFIG_MAX_VCPUS + vcpu->id + 1;
-
-	*shared = own >= svm_asid_limit;
-	return *shared ? vcpu->vm->id + 1 : own;
-}
-
 static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
-			     hpa_t nested_root, u32 asid)
+			     hpa_t nested_root)
 {
 	c->intercept_exceptions = 0;
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
@@ -163,8 +151,7 @@ static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
 			     SVM_INTERCEPT_RDPRU;
 	c->iopm_base_pa = ptr_to_hpa(svm->iopm);
 	c->msrpm_base_pa = ptr_to_hpa(svm->msrpm);
-	c->guest_asid = asid;
-	/* The ASID may have been used by a guest before: start from a clean TLB. */
+	/* guest_asid and the flush it needs are chosen before every VMRUN (svm_asid.c). */
 	c->tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
 	/* V_INTR_MASKING: the guest's CR8 is V_TPR and its RFLAGS.IF masks only virtual
 	 * interrupts; the host's TPR and IF stay Moat's (APM 15.21.1, 15.21.2). */
@@ -199,32 +186,25 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	/* TPR 0, as after RESET and INIT. */
 	svm->vmcb->control.vintr &= ~SVM_VINTR_TPR_MASK;
 	svm->tpr_written = 0;
-	/* Its old translations must not survive the reset. */
-	svm->vmcb->control.tlb_control = svm_flush_own_asid;
+	/* Its old translations must not survive the reset: a fresh ASID at the next run. */
+	svm_asid_forget(&svm->asid);
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
 					 .rsp = entry->rsp, .rip = entry->rip,
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
 }
 
-/* A VMCB holds no per-CPU state, but the next CPU may hold stale translations tagged with
- * this vCPU's ASID from an earlier stay: flush them at the next VMRUN. */
+/* A VMCB holds no per-CPU state, but ASIDs are per CPU: wherever the vCPU runs next, it
+ * takes a fresh one there (svm_asid.c), never one with translations from an earlier stay. */
 static void svm_vcpu_unload(struct vcpu *vcpu)
 {
-	svm_of(vcpu)->vmcb->control.tlb_control = svm_flush_own_asid;
+	svm_asid_forget(&svm_of(vcpu)->asid);
 }
 
 static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *entry,
 			   hpa_t nested_root, struct frame_allocator *frames)
 {
-	bool shared;
-	u32 asid = svm_pick_asid(vcpu, &shared);
 	struct svm_vcpu *svm;
 
-	if (asid >= svm_asid_limit) {
-		log_error("svm: no ASID left for guest '%s' (%u available)", vcpu->vm->name,
-			  svm_asid_limit);
-		return -MOAT_ENOSPC;
-	}
 	svm = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
 	if (!svm)
 		return -MOAT_ENOMEM;
@@ -237,13 +217,13 @@ static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 		return -MOAT_ENOMEM;
 	}
 	svm->nrips = svm_has_nrips;
-	svm->flush_each_run = shared && vcpu->vm->config->vcpu_count > 1;
+	svm_asid_forget(&svm->asid);
 	/* Every port and every MSR exits unless listed as the guest's own. */
 	memset(svm->iopm, 0xff, SVM_IOPM_SIZE);
 	memset(svm->msrpm, 0xff, SVM_MSRPM_SIZE);
 	for (u32 i = 0; i < msr_passthrough_count; i++)
 		msrpm_allow(svm->msrpm, msr_passthrough[i]);
-	svm_init_control(&svm->vmcb->control, svm, nested_root, asid);
+	svm_init_control(&svm->vmcb->control, svm, nested_root);
 	svm_vcpu_reset(vcpu, entry);
 	return 0;
 }
@@ -253,7 +233,12 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	struct svm_vcpu *svm = svm_of(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	u64 spec_ctrl;
+	bool flush_all;
 
+	vmcb->control.guest_asid = svm_asid_for_run(&svm_asid_cpus[vcpu->cpu], vcpu->cpu,
+						    &svm->asid, &flush_all);
+	if (flush_all)
+		vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
 	vmcb->save.rax = vcpu->regs.rax;
 	vmcb->save.rsp = vcpu->regs.rsp;
 	vmcb->save.rip = vcpu->regs.rip;
@@ -265,7 +250,7 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	vcpu->regs.rsp = vmcb->save.rsp;
 	vcpu->regs.rip = vmcb->save.rip;
 	vcpu->regs.rflags = vmcb->save.rflags;
-	vmcb->control.tlb_control = svm->flush_each_run ? svm_flush_own_asid : 0;
+	vmcb->control.tlb_control = 0;
 	vmcb->control.event_inject = 0;
 	/* An event whose delivery the exit interrupted is delivered again (APM 15.7.2). */
 	if (vmcb->control.exit_int_info & SVM_EVENT_VALID)

@@ -5,6 +5,7 @@
 
 #include <moat/vcpu.h>
 
+#include "svm_asid.h"
 #include "vmcb.h"
 
 struct svm_vcpu {
@@ -13,9 +14,7 @@ struct svm_vcpu {
 	u8 *msrpm;
 	bool nrips;        /* the CPU stores the next RIP on intercepts (APM 15.7.1) */
 	u64 io_next_rip;   /* EXITINFO2 of the last IOIO exit */
-	/* The ASID is shared with the guest's other vCPUs (too few ASIDs): flush it on every
-	 * VMRUN, since their translations differ. */
-	bool flush_each_run;
+	struct svm_asid_vcpu asid; /* its ASID on the CPU it last ran on (svm_asid.c) */
 	/* The TPR last written through x2APIC MSR 0x808: V_TPR holds only its class (CR8), so
 	 * its sub-class (bits 3:0) is kept here while the class is unchanged. */
 	u8 tpr_written;
