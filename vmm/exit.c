@@ -36,6 +36,29 @@ static void exit_msr(struct vcpu *vcpu, const struct vm_exit *exit)
 	vcpu->vm->ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
 }
 
+/* An intercepted exception: reflected into the guest, or a host machine check. The vendor
+ * code has already updated what the CPU would have (DR6 for a #DB). */
+static void exit_exception(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	u8 vector = exit->exception.vector;
+
+	switch (exception_action(vector)) {
+	case EXCEPTION_REFLECT:
+		vcpu->vm->ops->inject_exception(vcpu, vector, exit->exception.has_error_code,
+						exit->exception.error_code);
+		break;
+	case EXCEPTION_HOST:
+		log_error("host machine check while guest '%s' vcpu %u ran (rip 0x%lx): not "
+			  "delivered to the guest", vcpu->vm->name, vcpu->id, vcpu->regs.rip);
+		break;
+	case EXCEPTION_UNEXPECTED:
+		vm_crash(vcpu, AUDIT_INVALID_STATE, exit->vendor_reason, vector, NULL,
+			 "unexpected exception %u intercepted at rip 0x%lx", vector,
+			 vcpu->regs.rip);
+		break;
+	}
+}
+
 void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	struct vm *vm = vcpu->vm;
@@ -84,6 +107,9 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 			 exit->info.detail);
 		break;
 	case VM_EXIT_HOST_EVENT:
+		break;
+	case VM_EXIT_EXCEPTION:
+		exit_exception(vcpu, exit);
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:

@@ -44,4 +44,17 @@ void hypercall_handle(struct vcpu *vcpu);
 
 void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io);
 
+/* Guest exceptions (vmm/exception.c, docs/guest-interface.md "Exceptions"). */
+enum exception_action {
+	EXCEPTION_REFLECT,    /* delivered to the guest as the CPU would have */
+	EXCEPTION_HOST,       /* the host's (#MC): logged, never delivered to the guest */
+	EXCEPTION_UNEXPECTED, /* not intercepted: a vendor bug if it arrives */
+};
+/* The vectors both vendors intercept, one bit per vector (exception bitmap form). */
+u32 exception_intercepts(void);
+enum exception_action exception_action(u8 vector);
+/* DR6 after a #DB whose conditions are cause (bits in the VMX exit-qualification form:
+ * B0-B3 0-3, BD 13, BS 14, RTM 16) was taken with DR6 = dr6. */
+u64 exception_debug_dr6(u64 dr6, u64 cause);
+
 #endif

@@ -48,6 +48,7 @@ enum vm_exit_kind {
 	VM_EXIT_FORBIDDEN,    /* an instruction the guest may never run (VMRUN, INVD, ...) */
 	VM_EXIT_INVALID_STATE,/* entry refused the guest state */
 	VM_EXIT_HOST_EVENT,   /* a host interrupt or NMI: nothing for the guest, resume */
+	VM_EXIT_EXCEPTION,    /* an intercepted guest exception (vmm/exception.c) */
 	VM_EXIT_UNKNOWN,
 };
 
@@ -71,6 +72,11 @@ struct vm_exit {
 			gpa_t gpa;
 			u32 access; /* enum pt_perm: what the guest tried */
 		} fault;
+		struct {
+			u8 vector;
+			bool has_error_code;
+			u32 error_code;
+		} exception;
 		struct {
 			const char *what; /* instruction or condition name */
 			u64 detail;       /* vendor detail: error number, qualification */
@@ -170,7 +176,10 @@ struct vendor_ops {
 };
 
 /* Exception vectors (SDM Vol. 3 6.3.1). */
+#define X86_VECTOR_DB 1
 #define X86_VECTOR_UD 6
+#define X86_VECTOR_AC 17
+#define X86_VECTOR_MC 18
 #define X86_VECTOR_FIRST_INTERRUPT 16 /* vectors below are reserved for exceptions */
 #define X86_VECTOR_GP 13
 #define X86_VECTOR_PF 14

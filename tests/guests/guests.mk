@@ -21,11 +21,12 @@ GUEST_LDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments
 
 GUEST_LIB_OBJS := $(addprefix $(GUEST_OBJ)/lib/,entry.o trap_stubs.o runtime.o trap.o \
-	console.o string.o check.o hypercall.o apic.o ap.o ap_boot.o long_mode.o long_mode_switch.o)
+	console.o string.o check.o hypercall.o apic.o ap.o ap_boot.o long_mode.o long_mode_switch.o \
+	user.o user_stubs.o)
 GUEST_FLAT := hello probe oob forbidden demo bench shared_writer shared_reader
 # The hostile-guest suite (README.md, "Hostile-guest suite").
 GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_vminsn \
-	hostile_spin hostile_halt hostile_triple hostile_flood hostile_cr8
+	hostile_spin hostile_halt hostile_triple hostile_flood hostile_cr8 hostile_cpu
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
 GUEST_FLAT += crasher window

@@ -24,9 +24,11 @@
 #define TEST_EXIT_PORT 0xf4
 
 /* Exception vectors (Intel SDM Vol. 3A, 6.15; AMD APM Vol. 2, 8.2). */
+#define VECTOR_DB 1
 #define VECTOR_UD 6
 #define VECTOR_GP 13
 #define VECTOR_PF 14
+#define VECTOR_AC 17
 #define TRAP_NO_FAULT (-1)
 
 /* Every guest defines its name; it prefixes check and exception lines. */
@@ -123,7 +125,24 @@ int strcmp(const char *a, const char *b);
 const char *string_find(const char *haystack, const char *needle);
 
 /* ---- trap.c: IDT and fault probes ---- */
+/* Laid out by trap_stubs.S: PUSHAD registers, then vector, error code and the CPU's frame
+ * (plus ESP and SS after eflags when the exception came from ring 3). */
+struct trap_frame {
+	u32 edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
+	u32 vector;
+	u32 error_code;
+	u32 eip;
+	u32 cs;
+	u32 eflags;
+};
+typedef void (*trap_exception_fn)(struct trap_frame *frame);
+
 void trap_init(void);
+/* Runs fn(frame) for exception vector (0-31) instead of failing; fn may change the frame
+ * (e.g. clear EFLAGS.TF) before it is resumed. NULL removes it. */
+void trap_set_exception_handler(u32 vector, trap_exception_fn fn);
+/* Points the gate of vector at entry with DPL 3, so ring 3 may reach it with INT n. */
+void trap_set_user_gate(u32 vector, void (*entry)(void));
 /* The probes run one instruction with #UD/#GP/#PF recorded instead of fatal; each returns
  * the vector it raised or TRAP_NO_FAULT. */
 int trap_probe_rdmsr(u32 msr, u64 *value);
@@ -137,6 +156,16 @@ int trap_probe_outb(u16 port, u8 value);
  * TRAP_NO_FAULT. Nothing but that instruction may run between the two calls. */
 void trap_probe_arm(u32 length);
 int trap_probe_disarm(void);
+/* The error code of the last fault a probe recorded. */
+u32 trap_probe_error_code(void);
+
+/* ---- user.c: running a function in ring 3 ---- */
+/* Loads a GDT with ring-3 code and data segments and a TSS (once), then runs fn at CPL 3 on
+ * a stack of its own, with IOPL 0 and the flags of the caller (IF stays as it is). fn must end
+ * with user_return(); exceptions it raises go to the ring-0 handlers as usual. Ring 3 may not
+ * use the console (port I/O faults there): keep results in globals. */
+void user_run(void (*fn)(void));
+void __noreturn user_return(void);
 
 /* ---- check.c: checks, results, the test-exit port ---- */
 void __noreturn test_exit(u32 code);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* The guest's IDT: #UD, #GP and #PF inside an armed probe are recorded and the faulting
- * instruction skipped, so a test can ask "does this fault"; any other exception is fatal.
- * Interrupts (32-255) go to the handler a guest registered, or are fatal too. */
+/* The guest's IDT: #UD, #GP, #PF and #AC inside an armed probe are recorded and the faulting
+ * instruction skipped, so a test can ask "does this fault"; an exception with a handler the
+ * guest registered goes there; any other exception is fatal. Interrupts (32-255) go to the
+ * handler a guest registered, or are fatal too. */
 #include "apic.h"
 
 #define TRAP_VECTORS 256
 #define TRAP_EXCEPTION_VECTORS 32
 #define IDT_CODE_SELECTOR 0x08
 #define IDT_INTERRUPT_GATE_32 0x8e /* P=1, DPL=0, type 1110b (Intel SDM Vol. 3A, 6.11) */
+#define IDT_GATE_DPL3 0x60         /* DPL=3: INT n from ring 3 may use the gate (6.12.1.1) */
 
 /* Instruction lengths of the probed forms, as the inline assembly below encodes them. */
 #define INSN_LEN_RDMSR 2  /* 0F 32 */
@@ -31,25 +33,17 @@ struct idt_pointer {
 	u32 base;
 } __packed;
 
-/* Laid out by trap_stubs.S: PUSHAD registers, then vector, error code and the CPU's frame. */
-struct trap_frame {
-	u32 edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
-	u32 vector;
-	u32 error_code;
-	u32 eip;
-	u32 cs;
-	u32 eflags;
-};
-
 extern const u32 trap_stub_table[TRAP_VECTORS];
 
 static struct idt_gate trap_idt[TRAP_VECTORS] __aligned(8);
 /* One IDT for every vCPU of the guest, so one table of handlers. */
 static trap_handler_fn trap_handlers[TRAP_VECTORS];
+static trap_exception_fn trap_exception_handlers[TRAP_EXCEPTION_VECTORS];
 
 /* The armed probe: how many bytes to skip on a fault, and the vector seen (or none). */
 static volatile u32 trap_skip_length;
 static volatile int trap_seen_vector;
+static volatile u32 trap_seen_error_code;
 
 void trap_handle(struct trap_frame *frame);
 
@@ -71,7 +65,24 @@ void trap_init(void)
 
 static bool trap_is_probeable(u32 vector)
 {
-	return vector == VECTOR_UD || vector == VECTOR_GP || vector == VECTOR_PF;
+	return vector == VECTOR_UD || vector == VECTOR_GP || vector == VECTOR_PF ||
+	       vector == VECTOR_AC;
+}
+
+void trap_set_exception_handler(u32 vector, trap_exception_fn fn)
+{
+	if (vector >= TRAP_EXCEPTION_VECTORS)
+		check_fail(0, "trap_set_exception_handler", "vector %u is not an exception", vector);
+	trap_exception_handlers[vector] = fn;
+}
+
+void trap_set_user_gate(u32 vector, void (*entry)(void))
+{
+	u32 address = (u32)entry;
+
+	trap_idt[vector].offset_low = (u16)address;
+	trap_idt[vector].offset_high = (u16)(address >> 16);
+	trap_idt[vector].type_attr = IDT_INTERRUPT_GATE_32 | IDT_GATE_DPL3;
 }
 
 void trap_set_handler(u32 vector, trap_handler_fn fn)
@@ -101,8 +112,13 @@ void trap_handle(struct trap_frame *frame)
 		trap_handle_interrupt(frame);
 		return;
 	}
+	if (trap_exception_handlers[frame->vector]) {
+		trap_exception_handlers[frame->vector](frame);
+		return;
+	}
 	if (trap_skip_length && trap_is_probeable(frame->vector)) {
 		trap_seen_vector = (int)frame->vector;
+		trap_seen_error_code = frame->error_code;
 		frame->eip += trap_skip_length;
 		trap_skip_length = 0;
 		return;
@@ -191,4 +207,9 @@ void trap_probe_arm(u32 length)
 int trap_probe_disarm(void)
 {
 	return trap_disarm();
+}
+
+u32 trap_probe_error_code(void)
+{
+	return trap_seen_error_code;
 }

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/* hostile_cpu: CPU state a guest must not reach or must see virtualized (docs/guest-interface.md,
+ * "Exceptions", "TSC", "CR4", "Instructions a guest may not run", "Hypercalls"). Its TSC
+ * starts near 0 and RDMSR IA32_TSC agrees with RDTSC; RDPMC raises #GP; WBINVD completes;
+ * CR4 bits CPUID hides (OSXSAVE, PKE) and reserved bits raise #GP, with paging off and on;
+ * EFER.LME with paging on raises #GP; a hypercall from ring 3 gets -EPERM; and the
+ * exceptions Moat intercepts (#AC at CPL 3, #DB from single-step and a data breakpoint)
+ * arrive at the guest's handlers as the CPU delivers them. */
+#include "guest.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_EFER 0xc0000080u
+#define EFER_LME BIT(8)
+/* CR0 and CR4 bits (Intel SDM Vol. 3A 2.5). */
+#define CR0_AM BIT(18)
+#define CR0_PG BIT(31)
+#define CR4_PSE BIT(4)
+#define CR4_OSFXSR BIT(9)
+#define CR4_RESERVED_15 BIT(15)
+#define CR4_OSXSAVE BIT(18)
+#define CR4_PKE BIT(22)
+#define EFLAGS_TF BIT(8)
+#define EFLAGS_AC BIT(18)
+/* DR6 and DR7 (Intel SDM Vol. 3B 18.2.3, 18.2.4). */
+#define DR6_B0 BIT(0)
+#define DR6_BS BIT(14)
+#define DR6_CLEAR 0xffff0ff0u
+#define DR7_L0 BIT(0)
+#define DR7_LE BIT(8)
+#define DR7_RW0_WRITE (1u << 16)
+#define DR7_LEN0_4 (3u << 18)
+#define DR7_RESET 0x400u
+/* A 4 MiB page-directory entry: present, writable, PS (Intel SDM Vol. 3A 4.3, table 4-4). */
+#define PDE_4M_IDENTITY 0x83u
+/* Instruction lengths as the assembly below encodes them. */
+#define INSN_LEN_MOV_CR4 3 /* 0F 22 /r */
+#define INSN_LEN_RDPMC 2   /* 0F 33 */
+#define INSN_LEN_WBINVD 2  /* 0F 09 */
+#define INSN_LEN_MOV_DISP8 3 /* 8B 43 01: mov 1(%ebx), %eax */
+/* The guest's TSC when its checks begin: at most 2^28 ticks after it (re)started, however long
+ * the host ran before (OVMF alone takes several seconds, billions of ticks). */
+#define TSC_START_LIMIT (1ull << 28)
+#define HYPERCALL_EPERM 0xffffffffu /* -1 */
+#define CPL3 3
+
+enum hostile_cpu_check {
+	HOSTILE_CPU_CHECK_TSC_START = 1,
+	HOSTILE_CPU_CHECK_TSC_MSR,
+	HOSTILE_CPU_CHECK_RDPMC,
+	HOSTILE_CPU_CHECK_WBINVD,
+	HOSTILE_CPU_CHECK_CR4_ALLOWED,
+	HOSTILE_CPU_CHECK_CR4_DENIED,
+	HOSTILE_CPU_CHECK_CR4_UNCHANGED,
+	HOSTILE_CPU_CHECK_EFER_LME,
+	HOSTILE_CPU_CHECK_HYPERCALL_CPL3,
+	HOSTILE_CPU_CHECK_AC,
+	HOSTILE_CPU_CHECK_DB_SINGLE_STEP,
+	HOSTILE_CPU_CHECK_DB_BREAKPOINT,
+};
+
+const char guest_name[] = "hostile_cpu";
+
+static u32 hostile_page_directory[1024] __aligned(4096);
+static const char hostile_leak[] = "ring 3 printed this";
+
+static inline u32 read_cr0(void)
+{
+	u32 v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr0(u32 v)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+static inline u32 read_cr4(void)
+{
+	u32 v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+/* MOV to CR4 from EAX or ECX (0F 22 E0 / 0F 22 E1), with #GP recorded. */
+static int probe_write_cr4(u32 value, bool through_ecx)
+{
+	trap_probe_arm(INSN_LEN_MOV_CR4);
+	if (through_ecx)
+		asm volatile(".byte 0x0f, 0x22, 0xe1" : : "c"(value) : "memory");
+	else
+		asm volatile(".byte 0x0f, 0x22, 0xe0" : : "a"(value) : "memory");
+	return trap_probe_disarm();
+}
+
+static void hostile_cpu_tsc(void)
+{
+	u64 start = cpu_rdtsc_fenced(), before, msr = 0, after;
+
+	console_printf("hostile_cpu: tsc at start 0x%llx\n", start);
+	check_true(HOSTILE_CPU_CHECK_TSC_START, "the TSC starts near 0 (below 2^28)",
+		   start < TSC_START_LIMIT);
+	before = cpu_rdtsc_fenced();
+	check_no_fault(HOSTILE_CPU_CHECK_TSC_MSR, "rdmsr IA32_TSC does not fault",
+		       trap_probe_rdmsr(MSR_IA32_TSC, &msr));
+	after = cpu_rdtsc_fenced();
+	check_true(HOSTILE_CPU_CHECK_TSC_MSR, "rdmsr IA32_TSC lies between two RDTSCs",
+		   before <= msr && msr <= after);
+}
+
+static void hostile_cpu_rdpmc_wbinvd(void)
+{
+	int vector;
+
+	trap_probe_arm(INSN_LEN_RDPMC);
+	asm volatile(".byte 0x0f, 0x33" : : "c"(0) : "eax", "edx", "memory");
+	vector = trap_probe_disarm();
+	check_eq(HOSTILE_CPU_CHECK_RDPMC, "rdpmc raises #GP (vector 13)", (u32)vector, VECTOR_GP);
+	trap_probe_arm(INSN_LEN_WBINVD);
+	asm volatile(".byte 0x0f, 0x09" : : : "memory");
+	check_no_fault(HOSTILE_CPU_CHECK_WBINVD, "wbinvd completes", trap_probe_disarm());
+}
+
+/* Bits CPUID hides, and a reserved one, raise #GP and leave CR4 as it was. */
+static void hostile_cpu_cr4(const char *when)
+{
+	static const struct {
+		u32 bit;
+		const char *what;
+	} denied[] = {
+		{ CR4_OSXSAVE, "CR4.OSXSAVE raises #GP (vector 13)" },
+		{ CR4_PKE, "CR4.PKE raises #GP (vector 13)" },
+		{ CR4_RESERVED_15, "CR4 bit 15 (reserved) raises #GP (vector 13)" },
+	};
+	u32 cr4 = read_cr4();
+
+	console_printf("hostile_cpu: cr4 checks %s\n", when);
+	check_no_fault(HOSTILE_CPU_CHECK_CR4_ALLOWED, "CR4.OSFXSR may be set",
+		       probe_write_cr4(cr4 | CR4_OSFXSR, false));
+	check_eq(HOSTILE_CPU_CHECK_CR4_ALLOWED, "CR4 reads back with OSFXSR", read_cr4(),
+		 cr4 | CR4_OSFXSR);
+	for (u32 i = 0; i < ARRAY_SIZE(denied); i++)
+		check_eq(HOSTILE_CPU_CHECK_CR4_DENIED, denied[i].what,
+			 (u32)probe_write_cr4(cr4 | denied[i].bit, i & 1), VECTOR_GP);
+	check_eq(HOSTILE_CPU_CHECK_CR4_UNCHANGED, "CR4 is unchanged by the refused writes",
+		 read_cr4(), cr4 | CR4_OSFXSR);
+	check_no_fault(HOSTILE_CPU_CHECK_CR4_ALLOWED, "CR4 may be written back",
+		       probe_write_cr4(cr4, true));
+}
+
+/* 32-bit paging with one identity 4 MiB page over the guest's RAM. */
+static void hostile_cpu_paging(void)
+{
+	u64 efer = 0;
+
+	hostile_page_directory[0] = PDE_4M_IDENTITY;
+	check_no_fault(HOSTILE_CPU_CHECK_CR4_ALLOWED, "CR4.PSE may be set",
+		       probe_write_cr4(read_cr4() | CR4_PSE, false));
+	asm volatile("mov %0, %%cr3" : : "r"(hostile_page_directory) : "memory");
+	write_cr0(read_cr0() | CR0_PG);
+	hostile_cpu_cr4("with paging on");
+	check_no_fault(HOSTILE_CPU_CHECK_EFER_LME, "rdmsr EFER does not fault",
+		       trap_probe_rdmsr(MSR_EFER, &efer));
+	check_eq(HOSTILE_CPU_CHECK_EFER_LME, "wrmsr EFER.LME with paging on raises #GP (vector 13)",
+		 (u32)trap_probe_wrmsr(MSR_EFER, efer | EFER_LME), VECTOR_GP);
+	write_cr0(read_cr0() & ~CR0_PG);
+	check_no_fault(HOSTILE_CPU_CHECK_EFER_LME, "wrmsr EFER.LME with paging off is allowed",
+		       trap_probe_wrmsr(MSR_EFER, efer | EFER_LME));
+	check_no_fault(HOSTILE_CPU_CHECK_EFER_LME, "wrmsr EFER back",
+		       trap_probe_wrmsr(MSR_EFER, efer));
+}
+
+/* ---- ring 3 ---- */
+static volatile u32 user_cpl, user_version, user_console, user_ac_vector, user_ac_error;
+static u32 user_misaligned[2];
+
+static void user_hypercalls(void)
+{
+	u32 cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	user_cpl = cs & 3;
+	user_version = hypercall(HYPERCALL_VERSION);
+	user_console = hypercall_args(HYPERCALL_CONSOLE_WRITE, (u32)hostile_leak,
+				      sizeof(hostile_leak) - 1);
+	user_return();
+}
+
+static void user_alignment_check(void)
+{
+	u32 value;
+
+	asm volatile("pushfl; orl %0, (%%esp); popfl" : : "i"((u32)EFLAGS_AC) : "memory", "cc");
+	trap_probe_arm(INSN_LEN_MOV_DISP8);
+	asm volatile(".byte 0x8b, 0x43, 0x01" : "=a"(value) : "b"(user_misaligned) : "memory");
+	user_ac_vector = (u32)trap_probe_disarm();
+	user_ac_error = trap_probe_error_code();
+	asm volatile("pushfl; andl %0, (%%esp); popfl" : : "i"((u32)~EFLAGS_AC) : "memory", "cc");
+	user_return();
+}
+
+static void hostile_cpu_ring3(void)
+{
+	user_run(user_hypercalls);
+	check_eq(HOSTILE_CPU_CHECK_HYPERCALL_CPL3, "user code runs at CPL 3", user_cpl, CPL3);
+	check_eq(HOSTILE_CPU_CHECK_HYPERCALL_CPL3, "hypercall 0 from ring 3 returns -EPERM",
+		 user_version, HYPERCALL_EPERM);
+	check_eq(HOSTILE_CPU_CHECK_HYPERCALL_CPL3, "console-write from ring 3 returns -EPERM",
+		 user_console, HYPERCALL_EPERM);
+	check_eq(HOSTILE_CPU_CHECK_HYPERCALL_CPL3, "hypercall 0 from ring 0 still works",
+		 hypercall(HYPERCALL_VERSION), 1);
+	write_cr0(read_cr0() | CR0_AM);
+	user_run(user_alignment_check);
+	write_cr0(read_cr0() & ~CR0_AM);
+	check_eq(HOSTILE_CPU_CHECK_AC, "misaligned load at CPL 3 with CR0.AM and EFLAGS.AC raises #AC",
+		 user_ac_vector, VECTOR_AC);
+	check_eq(HOSTILE_CPU_CHECK_AC, "#AC has error code 0", user_ac_error, 0);
+}
+
+/* ---- #DB ---- */
+static volatile u32 db_count, db_dr6, db_eip;
+static volatile u32 db_watched;
+extern const char hostile_single_step_after[], hostile_breakpoint_after[];
+
+static void hostile_debug_handler(struct trap_frame *frame)
+{
+	u32 dr6;
+
+	asm volatile("mov %%dr6, %0" : "=r"(dr6));
+	db_count++;
+	db_dr6 = dr6;
+	db_eip = frame->eip;
+	frame->eflags &= ~EFLAGS_TF;
+	asm volatile("mov %0, %%dr6" : : "r"(DR6_CLEAR));
+}
+
+static void hostile_cpu_debug(void)
+{
+	trap_set_exception_handler(VECTOR_DB, hostile_debug_handler);
+	asm volatile("mov %0, %%dr6" : : "r"(DR6_CLEAR));
+	/* POPF sets TF: the trap comes after the instruction that follows it (SDM 18.3.1.4). */
+	asm volatile("pushfl; orl %0, (%%esp); popfl; nop\n"
+		     ".globl hostile_single_step_after\n"
+		     "hostile_single_step_after: nop; nop" : : "i"((u32)EFLAGS_TF) : "memory", "cc");
+	check_eq_dec(HOSTILE_CPU_CHECK_DB_SINGLE_STEP, "single-step raises one #DB", db_count, 1);
+	check_true(HOSTILE_CPU_CHECK_DB_SINGLE_STEP, "its DR6 has BS", db_dr6 & DR6_BS);
+	check_eq(HOSTILE_CPU_CHECK_DB_SINGLE_STEP, "it arrives after the stepped instruction",
+		 db_eip, (u32)hostile_single_step_after);
+
+	db_count = 0;
+	asm volatile("mov %0, %%dr0" : : "r"(&db_watched));
+	asm volatile("mov %0, %%dr7"
+		     : : "r"((u32)(DR7_RESET | DR7_L0 | DR7_LE | DR7_RW0_WRITE | DR7_LEN0_4)));
+	asm volatile("movl $1, %0\n"
+		     ".globl hostile_breakpoint_after\n"
+		     "hostile_breakpoint_after: nop" : "=m"(db_watched) : : "memory");
+	asm volatile("mov %0, %%dr7" : : "r"(DR7_RESET));
+	db_watched = 2;
+	check_eq_dec(HOSTILE_CPU_CHECK_DB_BREAKPOINT, "a data breakpoint raises one #DB", db_count, 1);
+	check_true(HOSTILE_CPU_CHECK_DB_BREAKPOINT, "its DR6 has B0 and not BS",
+		   (db_dr6 & DR6_B0) && !(db_dr6 & DR6_BS));
+	check_eq(HOSTILE_CPU_CHECK_DB_BREAKPOINT, "it arrives after the write", db_eip,
+		 (u32)hostile_breakpoint_after);
+	trap_set_exception_handler(VECTOR_DB, NULL);
+}
+
+void guest_main(u32 entry_eax, u32 entry_ebx)
+{
+	hostile_cpu_tsc();
+	hostile_cpu_rdpmc_wbinvd();
+	hostile_cpu_cr4("with paging off");
+	hostile_cpu_paging();
+	hostile_cpu_ring3();
+	hostile_cpu_debug();
+	console_puts("hostile_cpu: all checks passed\n");
+}
