@@ -164,6 +164,7 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 
 	vm->kick = hv->kick;
 	vm->run_ticks = 0;
+	vm->clock_started = false; /* its TSC starts at its first entry (vm_start_clock) */
 	ret = vm_setup_memory(vm);
 	if (!ret)
 		ret = vm_load_image(vm, files, &entry);

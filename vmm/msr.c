@@ -39,7 +39,8 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 		return vlapic_msr_read(vcpu, index, value);
 	switch (index) {
 	case MSR_IA32_TSC:
-		*value = x86_rdtsc();
+		/* The same view RDTSC gives: the host TSC plus the guest's offset. */
+		*value = x86_rdtsc() + vcpu->vm->tsc_offset;
 		return true;
 	case MSR_IA32_PAT:
 		*value = ops->read_state(vcpu, VCPU_PAT);

@@ -77,6 +77,7 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 
 	vcpu->slice_end = start + slice_ticks;
 	vcpu->clock.slices++;
+	vm_start_clock(vcpu->vm);
 	do {
 		vcpu_prepare_entry(vcpu);
 		ops->vcpu_run(vcpu, &exit);

@@ -11,6 +11,7 @@
 #include <moat/spinlock.h>
 #include <moat/uart16550.h>
 #include <moat/vcpu.h>
+#include <moat/x86.h>
 
 #define VM_STOP_REASON_MAX 352
 
@@ -54,6 +55,11 @@ struct vm {
 	struct audit_log audit;
 	u64 tsc_per_ms;   /* measured at boot */
 	u64 run_ticks;    /* all its vCPUs' run time since it (re)started, for time-limit-ms */
+	/* Added to the host TSC for every vCPU of the guest (one value keeps them in step):
+	 * the guest's TSC counts from 0 at its first entry after each (re)start and reveals
+	 * nothing of the host's. Set by vm_start_clock. */
+	u64 tsc_offset;
+	bool clock_started;
 	u32 restarts;
 	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
 	bool has_exit_code;
@@ -99,5 +105,19 @@ static inline void vcpu_prepare_entry(struct vcpu *vcpu)
 		vcpu_take_requests(vcpu);
 }
 bool vcpu_is_runnable(struct vcpu *vcpu);
+
+/* Before a slice of one of the guest's vCPUs: the first one since it (re)started sets the
+ * guest's TSC to 0. Only vCPU 0 can run then (the others wait for a SIPI), but a compare and
+ * exchange keeps the one value even if two raced. */
+static inline void vm_start_clock(struct vm *vm)
+{
+	bool started = false;
+
+	if (__atomic_load_n(&vm->clock_started, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&vm->tsc_offset, -x86_rdtsc(), __ATOMIC_RELAXED);
+	__atomic_compare_exchange_n(&vm->clock_started, &started, true, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
+}
 
 #endif

@@ -239,6 +239,8 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 						    &svm->asid, &flush_all);
 	if (flush_all)
 		vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	/* RDTSC and RDTSCP add it (APM table B-1, TSC_OFFSET); RDMSR of the TSC exits. */
+	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
 	vmcb->save.rax = vcpu->regs.rax;
 	vmcb->save.rsp = vcpu->regs.rsp;
 	vmcb->save.rip = vcpu->regs.rip;

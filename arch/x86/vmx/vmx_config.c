@@ -105,7 +105,8 @@ int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char
 		  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING, PIN_PREEMPTION_TIMER, 0,
 		  &out->pin },
 		{ "processor-based", proc_capability,
-		  PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
+		  PROC_HLT_EXITING | PROC_USE_TSC_OFFSETTING | PROC_USE_IO_BITMAPS |
+			  PROC_USE_MSR_BITMAPS |
 			  PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |
 			  PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | cr8_required,
 		  0, proc_forbidden, &out->proc },

@@ -63,6 +63,7 @@
 
 /* Primary processor-based controls (25.6.2, table 25-6). */
 #define PROC_INTERRUPT_WINDOW_EXITING BIT(2) /* exit once the guest can take an interrupt */
+#define PROC_USE_TSC_OFFSETTING BIT(3)
 #define PROC_HLT_EXITING BIT(7)
 #define PROC_MWAIT_EXITING BIT(10)
 #define PROC_RDPMC_EXITING BIT(11)
@@ -119,6 +120,7 @@ enum vmcs_field {
 	VMCS_IO_BITMAP_A = 0x2000,
 	VMCS_IO_BITMAP_B = 0x2002,
 	VMCS_MSR_BITMAP = 0x2004,
+	VMCS_TSC_OFFSET = 0x2010,
 	VMCS_VIRTUAL_APIC_ADDRESS = 0x2012,
 	VMCS_EPT_POINTER = 0x201a,
 	VMCS_GUEST_PHYSICAL_ADDRESS = 0x2400,
