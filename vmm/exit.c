@@ -59,6 +59,17 @@ static void exit_exception(struct vcpu *vcpu, const struct vm_exit *exit)
 	}
 }
 
+/* WBINVD would write back and drop every cache of the CPU, a latency attack on the
+ * other guests; guest memory is write-back and no device is passed through, so a no-op is
+ * all a guest can tell apart. Recorded once: the guest asked for something it did not get. */
+static void exit_wbinvd(struct vcpu *vcpu, const struct vm_exit *exit)
+{
+	if (!__atomic_exchange_n(&vcpu->vm->wbinvd_audited, true, __ATOMIC_RELAXED))
+		vm_audit(vcpu, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip,
+			 AUDIT_SKIPPED, "WBINVD");
+	vcpu->vm->ops->advance_rip(vcpu, exit);
+}
+
 void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 {
 	struct vm *vm = vcpu->vm;
@@ -110,6 +121,16 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		break;
 	case VM_EXIT_EXCEPTION:
 		exit_exception(vcpu, exit);
+		break;
+	case VM_EXIT_WBINVD:
+		exit_wbinvd(vcpu, exit);
+		break;
+	case VM_EXIT_RDPMC:
+		/* CPUID shows no performance counters, so every counter index is invalid: #GP,
+		 * as RDPMC raises for one (SDM Vol. 2B RDPMC). */
+		vm_audit(vcpu, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip, AUDIT_GP,
+			 "RDPMC");
+		ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:

@@ -60,6 +60,7 @@ struct vm {
 	 * nothing of the host's. Set by vm_start_clock. */
 	u64 tsc_offset;
 	bool clock_started;
+	bool wbinvd_audited; /* WBINVD is recorded once per guest, however often it runs */
 	u32 restarts;
 	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
 	bool has_exit_code;

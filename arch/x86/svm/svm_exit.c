@@ -85,6 +85,12 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case SVM_EXIT_SHUTDOWN:
 		exit->kind = VM_EXIT_SHUTDOWN;
 		break;
+	case SVM_EXIT_WBINVD:
+		exit->kind = VM_EXIT_WBINVD;
+		break;
+	case SVM_EXIT_RDPMC:
+		exit->kind = VM_EXIT_RDPMC;
+		break;
 	case SVM_EXIT_VINTR:
 		/* The guest can take the requested interrupt now: the next entry injects it. */
 		svm_set_interrupt_window(&svm->vmcb->control, false);
@@ -115,12 +121,13 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 }
 
 /* The opcode bytes (after prefixes) and the length of each instruction Moat intercepts and
- * completes: CPUID 0F A2, RDMSR 0F 32, WRMSR 0F 30, VMMCALL 0F 01 D9, HLT F4. */
+ * completes: CPUID 0F A2, RDMSR 0F 32, WRMSR 0F 30, VMMCALL 0F 01 D9, WBINVD 0F 09, HLT F4. */
 static const u8 *svm_expected_opcode(const struct vm_exit *exit, u32 *len)
 {
 	static const u8 cpuid[] = { OPCODE_ESCAPE, 0xa2 }, rdmsr[] = { OPCODE_ESCAPE, 0x32 },
 			wrmsr[] = { OPCODE_ESCAPE, 0x30 },
-			vmmcall[] = { OPCODE_ESCAPE, 0x01, 0xd9 }, hlt[] = { 0xf4 };
+			vmmcall[] = { OPCODE_ESCAPE, 0x01, 0xd9 }, wbinvd[] = { OPCODE_ESCAPE, 0x09 },
+			hlt[] = { 0xf4 };
 
 	switch (exit->kind) {
 	case VM_EXIT_CPUID:
@@ -135,6 +142,9 @@ static const u8 *svm_expected_opcode(const struct vm_exit *exit, u32 *len)
 	case VM_EXIT_HYPERCALL:
 		*len = sizeof(vmmcall);
 		return vmmcall;
+	case VM_EXIT_WBINVD:
+		*len = sizeof(wbinvd);
+		return wbinvd;
 	default:
 		*len = sizeof(hlt);
 		return hlt;

@@ -117,6 +117,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_INTERCEPT_NMI BIT(1)
 #define SVM_INTERCEPT_INIT BIT(3)
 #define SVM_INTERCEPT_VINTR BIT(4)
+#define SVM_INTERCEPT_RDPMC BIT(15)
 #define SVM_INTERCEPT_CPUID BIT(18)
 #define SVM_INTERCEPT_INVD BIT(22)
 #define SVM_INTERCEPT_HLT BIT(24)
@@ -133,6 +134,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_INTERCEPT_STGI BIT(4)
 #define SVM_INTERCEPT_CLGI BIT(5)
 #define SVM_INTERCEPT_SKINIT BIT(6)
+#define SVM_INTERCEPT_WBINVD BIT(9)
 #define SVM_INTERCEPT_MONITOR BIT(10)
 #define SVM_INTERCEPT_MWAIT BIT(11)
 #define SVM_INTERCEPT_MWAIT_ARMED BIT(12)
@@ -174,6 +176,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_VINTR 0x064
+#define SVM_EXIT_RDPMC 0x06f
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_HLT 0x078
@@ -189,6 +192,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_EXIT_STGI 0x084
 #define SVM_EXIT_CLGI 0x085
 #define SVM_EXIT_SKINIT 0x086
+#define SVM_EXIT_WBINVD 0x089
 #define SVM_EXIT_MONITOR 0x08a
 #define SVM_EXIT_MWAIT 0x08b
 #define SVM_EXIT_MWAIT_ARMED 0x08c

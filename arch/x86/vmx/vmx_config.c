@@ -110,7 +110,9 @@ int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char
 			  PROC_ACTIVATE_SECONDARY | PROC_MWAIT_EXITING |
 			  PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | cr8_required,
 		  0, proc_forbidden, &out->proc },
-		{ "secondary", caps->proc2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+		/* WBINVD exiting came with the first CPUs that have unrestricted guest. */
+		{ "secondary", caps->proc2,
+		  PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING,
 		  PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENCLS_EXITING, 0, &out->proc2 },
 		{ "VM-exit", true_controls ? caps->true_exit : caps->exit,
 		  EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT | EXIT_SAVE_EFER |

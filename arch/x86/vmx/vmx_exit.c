@@ -17,7 +17,7 @@ struct vmx_exit_name {
 /* Instructions a guest may never run: each stops the guest. */
 static const struct vmx_exit_name vmx_forbidden[] = {
 	{ VMX_EXIT_GETSEC, "GETSEC" },	   { VMX_EXIT_INVD, "INVD" },
-	{ VMX_EXIT_RDPMC, "RDPMC" },	   { VMX_EXIT_VMCLEAR, "VMCLEAR" },
+	{ VMX_EXIT_VMCLEAR, "VMCLEAR" },
 	{ VMX_EXIT_VMLAUNCH, "VMLAUNCH" }, { VMX_EXIT_VMPTRLD, "VMPTRLD" },
 	{ VMX_EXIT_VMPTRST, "VMPTRST" },   { VMX_EXIT_VMREAD, "VMREAD" },
 	{ VMX_EXIT_VMRESUME, "VMRESUME" }, { VMX_EXIT_VMWRITE, "VMWRITE" },
@@ -201,6 +201,12 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case VMX_EXIT_HLT:
 		exit->kind = VM_EXIT_HLT;
+		break;
+	case VMX_EXIT_WBINVD:
+		exit->kind = VM_EXIT_WBINVD;
+		break;
+	case VMX_EXIT_RDPMC:
+		exit->kind = VM_EXIT_RDPMC;
 		break;
 	case VMX_EXIT_VMCALL:
 		exit->kind = VM_EXIT_HYPERCALL;
