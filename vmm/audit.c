@@ -25,6 +25,7 @@ static const char *const audit_event_names[AUDIT_EVENT_COUNT] = {
 	[AUDIT_TIME_LIMIT] = "time-limit",
 	[AUDIT_RESET] = "reset",
 	[AUDIT_IPI] = "ipi",
+	[AUDIT_CR_WRITE] = "cr-write",
 	[AUDIT_SUPPRESSED] = "suppressed",
 };
 

@@ -118,6 +118,7 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 			 exit->info.detail);
 		break;
 	case VM_EXIT_HOST_EVENT:
+	case VM_EXIT_COMPLETED:
 		break;
 	case VM_EXIT_EXCEPTION:
 		exit_exception(vcpu, exit);

@@ -44,6 +44,14 @@ void hypercall_handle(struct vcpu *vcpu);
 
 void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io);
 
+/* CR4 policy (vmm/cr4.c). The CR4 bits the CPUID view of leaves 1 and 7 (as the guest sees
+ * them) allows; whether a guest may load value with EFER efer; the allowed bits on this host.
+ * cr4_guest_write decides a guest's MOV to CR4 and records a refusal (the caller injects #GP). */
+u64 cr4_allowed_bits(const struct cpuid_regs *leaf1, const struct cpuid_regs *leaf7);
+bool cr4_value_allowed(u64 value, u64 allowed, u64 efer);
+u64 cr4_guest_allowed_bits(void);
+bool cr4_guest_write(struct vcpu *vcpu, u64 value);
+
 /* Guest exceptions (vmm/exception.c, docs/guest-interface.md "Exceptions"). */
 enum exception_action {
 	EXCEPTION_REFLECT,    /* delivered to the guest as the CPU would have */

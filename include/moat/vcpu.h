@@ -48,6 +48,7 @@ enum vm_exit_kind {
 	VM_EXIT_FORBIDDEN,    /* an instruction the guest may never run (VMRUN, INVD, ...) */
 	VM_EXIT_INVALID_STATE,/* entry refused the guest state */
 	VM_EXIT_HOST_EVENT,   /* a host interrupt or NMI: nothing for the guest, resume */
+	VM_EXIT_COMPLETED,    /* the guest's, completed by the vendor code (a MOV to CR4) */
 	VM_EXIT_EXCEPTION,    /* an intercepted guest exception (vmm/exception.c) */
 	VM_EXIT_WBINVD,       /* completed as a no-op: guest memory is write-back, no devices */
 	VM_EXIT_RDPMC,        /* #GP: no performance counters are offered */

@@ -138,6 +138,8 @@ static void svm_init_save(struct vmcb_save *s, const struct guest_entry_state *e
 static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
 			     hpa_t nested_root)
 {
+	/* CR4 writes are checked against what CPUID shows (vmm/cr4.c). */
+	c->intercept_cr_write = SVM_INTERCEPT_CR4;
 	c->intercept_exceptions = 0;
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
 			     SVM_INTERCEPT_RDPMC |

@@ -28,6 +28,8 @@ static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)
 void svm_enter_guest(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_state_pa);
 void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit);
 void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit);
+/* An intercepted MOV to CR4: completed or #GP; false when it cannot be decoded. */
+bool svm_emulate_cr4_write(struct vcpu *vcpu);
 /* Asks for (or cancels) a VINTR exit once the guest can take an interrupt. */
 void svm_set_interrupt_window(struct vmcb_control *c, bool on);
 

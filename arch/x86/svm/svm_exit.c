@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* SVM exits in generic terms, and moving RIP past an intercepted instruction. QEMU's TCG
  * has no next-RIP save (APM 15.7.1), so lengths are decoded from guest memory when needed. */
+#include <moat/exit.h>
+#include <moat/guest_walk.h>
 #include <moat/string.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
@@ -11,6 +13,11 @@
 #define OPCODE_ESCAPE 0x0f
 #define REX_FIRST 0x40
 #define REX_LAST 0x4f
+#define REX_R BIT(2) /* extends ModRM.reg (SDM Vol. 2A 2.2.1.2) */
+#define REX_B BIT(0) /* extends ModRM.rm */
+#define OPCODE_MOV_TO_CR 0x22 /* 0F 22 /r: MOV CRn, r32/r64 */
+#define MODRM_REG_SHIFT 3
+#define MODRM_FIELD_MASK 0x7
 
 struct svm_exit_name {
 	u32 code;
@@ -88,6 +95,15 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case SVM_EXIT_WBINVD:
 		exit->kind = VM_EXIT_WBINVD;
 		break;
+	case SVM_EXIT_WRITE_CR4:
+		if (svm_emulate_cr4_write(vcpu)) {
+			exit->kind = VM_EXIT_COMPLETED;
+		} else {
+			exit->kind = VM_EXIT_INVALID_STATE;
+			exit->info.what = "intercepted MOV to CR4 could not be decoded";
+			exit->info.detail = vcpu->regs.rip;
+		}
+		break;
 	case SVM_EXIT_RDPMC:
 		exit->kind = VM_EXIT_RDPMC;
 		break;
@@ -163,41 +179,103 @@ static bool is_legacy_prefix(u8 byte)
 	}
 }
 
-/* Finds the bytes at CS:RIP while the guest runs with paging off (the only case decoded
- * here; with paging on the prefix-free length is used). Returns how many are readable. */
-static u32 svm_fetch_code(struct vcpu *vcpu, const u8 **bytes)
+/* Copies the bytes at CS:RIP through the guest's page tables (vmm/guest_walk.c). Returns
+ * how many could be read. */
+static u32 svm_fetch_code(struct vcpu *vcpu, u8 *bytes)
 {
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
-	u64 linear = (u32)(s->cs.base + vcpu->regs.rip);
-	const struct gpa_region *region;
-	u64 offset;
+	struct guest_paging paging = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4,
+				       .efer = s->efer };
+	bool long_mode = s->efer & EFER_LMA;
+	u64 linear = long_mode ? s->cs.base + vcpu->regs.rip : (u32)(s->cs.base + vcpu->regs.rip);
 
-	if (s->cr0 & CR0_PG)
-		return 0;
-	/* The same check guest_memory_translate makes, done once for the bytes available. */
-	region = guest_memory_find(&vcpu->vm->memory, linear);
-	if (!region || !(region->perms & PT_EXEC))
-		return 0;
-	offset = linear - region->base;
-	*bytes = hpa_to_ptr(region->hpa + offset);
-	return (u32)MIN(region->size - offset, X86_MAX_INSTRUCTION);
+	return guest_fetch(&vcpu->vm->memory, &paging, linear, bytes, X86_MAX_INSTRUCTION);
+}
+
+/* How many legacy prefixes (and, in long mode, REX prefixes) start bytes; *rex is the last
+ * REX byte, or 0. */
+static u32 svm_skip_prefixes(struct vcpu *vcpu, const u8 *bytes, u32 fetched, u8 *rex)
+{
+	bool long_mode = svm_of(vcpu)->vmcb->save.efer & EFER_LMA;
+	u32 i = 0;
+
+	*rex = 0;
+	while (i < fetched && (is_legacy_prefix(bytes[i]) ||
+			       (long_mode && bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST))) {
+		/* A REX prefix counts only right before the opcode (SDM Vol. 2A 2.2.1). */
+		*rex = bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST ? bytes[i] : 0;
+		i++;
+	}
+	return i;
 }
 
 static u32 svm_instruction_length(struct vcpu *vcpu, const struct vm_exit *exit)
 {
-	const u8 *bytes = NULL;
-	u32 opcode_len, fetched = svm_fetch_code(vcpu, &bytes), i = 0, n;
+	u8 bytes[X86_MAX_INSTRUCTION], rex;
+	u32 opcode_len, fetched = svm_fetch_code(vcpu, bytes), i, n;
 	const u8 *opcode = svm_expected_opcode(exit, &opcode_len);
-	bool long_mode = svm_of(vcpu)->vmcb->save.efer & EFER_LMA;
 
-	while (i < fetched && (is_legacy_prefix(bytes[i]) ||
-			       (long_mode && bytes[i] >= REX_FIRST && bytes[i] <= REX_LAST)))
-		i++;
+	i = svm_skip_prefixes(vcpu, bytes, fetched, &rex);
 	if (i + opcode_len > fetched)
 		return opcode_len;
 	for (n = 0; n < opcode_len && bytes[i + n] == opcode[n]; n++)
 		;
 	return n == opcode_len ? i + opcode_len : opcode_len;
+}
+
+/* MOV to CR4 (0F 22 /r, SDM Vol. 2B): the source register, from the decode assist when the
+ * CPU has one (APM 15.9, decode assists: EXITINFO1 bit 63 valid, bits 3:0 the GPR) and
+ * next-RIP save,
+ * otherwise decoded from the instruction bytes (ModRM.reg is 4, ModRM.rm with REX.B the GPR;
+ * the mod field is ignored, APM Vol. 3 MOV CRn). Returns false when it cannot be decoded. */
+static bool svm_decode_cr4_write(struct vcpu *vcpu, u32 *gpr, u64 *next_rip)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+	u64 info1 = svm->vmcb->control.exit_info1;
+	u8 bytes[X86_MAX_INSTRUCTION], rex, modrm;
+	u32 fetched, i;
+
+	if ((info1 & SVM_CR_DECODE_VALID) && svm->nrips) {
+		*gpr = info1 & SVM_CR_DECODE_GPR_MASK;
+		*next_rip = svm->vmcb->control.next_rip;
+		return true;
+	}
+	fetched = svm_fetch_code(vcpu, bytes);
+	i = svm_skip_prefixes(vcpu, bytes, fetched, &rex);
+	if (i + 3 > fetched || bytes[i] != OPCODE_ESCAPE || bytes[i + 1] != OPCODE_MOV_TO_CR)
+		return false;
+	modrm = bytes[i + 2];
+	if (((modrm >> MODRM_REG_SHIFT) & MODRM_FIELD_MASK) != 4 || (rex & REX_R))
+		return false;
+	*gpr = (modrm & MODRM_FIELD_MASK) + (rex & REX_B ? 8 : 0);
+	*next_rip = vcpu->regs.rip + i + 3;
+	return true;
+}
+
+/* Completes an intercepted MOV to CR4 that vmm/cr4.c allows, or raises #GP. Outside 64-bit
+ * mode the source is the register's low 32 bits. */
+bool svm_emulate_cr4_write(struct vcpu *vcpu)
+{
+	struct svm_vcpu *svm = svm_of(vcpu);
+	u64 value, next_rip;
+	u32 gpr;
+
+	if (!svm_decode_cr4_write(vcpu, &gpr, &next_rip))
+		return false;
+	value = (&vcpu->regs.rax)[gpr];
+	if (!(svm->vmcb->save.efer & EFER_LMA))
+		value = (u32)value;
+	if (!cr4_guest_write(vcpu, value)) {
+		svm_ops.inject_exception(vcpu, X86_VECTOR_GP, true, 0);
+		return true;
+	}
+	svm->vmcb->save.cr4 = value;
+	/* MOV to CR4 flushes the TLB as PGE, PAE, PSE, PCIDE or SMEP change (SDM Vol. 3
+	 * 4.10.4.1); a fresh ASID at the next VMRUN does that for every write. */
+	svm_asid_forget(&svm->asid);
+	vcpu->regs.rip = next_rip;
+	svm->vmcb->control.interrupt_shadow &= ~(u64)SVM_INTERRUPT_SHADOW;
+	return true;
 }
 
 void svm_advance_rip(struct vcpu *vcpu, const struct vm_exit *exit)

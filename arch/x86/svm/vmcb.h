@@ -171,7 +171,13 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_NPF_WRITE BIT(1)
 #define SVM_NPF_FETCH BIT(4)
 
+/* CR intercepts (APM 15.9) and their decode assist in EXITINFO1 (CPUID 0x8000000A EDX[7]). */
+#define SVM_INTERCEPT_CR4 BIT(4)
+#define SVM_CR_DECODE_VALID BIT(63)
+#define SVM_CR_DECODE_GPR_MASK 0xf
+
 /* Exit codes (APM appendix C). */
+#define SVM_EXIT_WRITE_CR4 0x014
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_INIT 0x063

@@ -3,6 +3,7 @@
  * CR0/CR4 bits Moat holds, and CR8 accesses where there is no TPR shadow, are completed here:
  * the generic core never sees them. */
 #include <moat/arch.h>
+#include <moat/exit.h>
 #include <moat/string.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
@@ -115,8 +116,8 @@ static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
 		return true;
 	}
 	if (cr == 4) {
-		/* VMXE is Moat's: a guest that sets it is asking for VMX it was told is absent. */
-		if (value & CR4_VMXE)
+		/* Hidden features (VMXE, OSXSAVE, PKE, ...) and reserved bits are #GP. */
+		if (!cr4_guest_write(vcpu, value))
 			return false;
 		fixed0 = x86_rdmsr(MSR_VMX_CR4_FIXED0);
 		fixed1 = x86_rdmsr(MSR_VMX_CR4_FIXED1);

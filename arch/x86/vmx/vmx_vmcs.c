@@ -70,7 +70,10 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 	 * (vmx_exit.c). */
 	u64 cr0_mask = (x86_rdmsr(MSR_VMX_CR0_FIXED0) | ~x86_rdmsr(MSR_VMX_CR0_FIXED1) | CR0_PG) &
 		       ~(u64)CR0_PE;
-	u64 cr4_mask = x86_rdmsr(MSR_VMX_CR4_FIXED0) | ~x86_rdmsr(MSR_VMX_CR4_FIXED1);
+	/* CR4: the fixed bits, and every bit the guest may not set (vmm/cr4.c), so that setting
+	 * one exits and gets #GP instead of taking effect. */
+	u64 cr4_mask = x86_rdmsr(MSR_VMX_CR4_FIXED0) | ~x86_rdmsr(MSR_VMX_CR4_FIXED1) |
+		       ~cr4_guest_allowed_bits();
 	const struct vmcs_write writes[] = {
 		{ VMCS_PIN_CONTROLS, config->pin },
 		{ VMCS_PROC_CONTROLS, config->proc },
