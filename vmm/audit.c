@@ -32,7 +32,8 @@ static const char *const audit_event_names[AUDIT_EVENT_COUNT] = {
 static const char *const audit_action_names[] = {
 	[AUDIT_ALL_ONES] = "all-ones", [AUDIT_DROPPED] = "dropped",
 	[AUDIT_SKIPPED] = "skipped",   [AUDIT_GP] = "gp",
-	[AUDIT_ENOSYS] = "enosys",     [AUDIT_EFAULT] = "efault",
+	[AUDIT_ENOSYS] = "enosys",     [AUDIT_EPERM] = "eperm",
+	[AUDIT_EFAULT] = "efault",
 	[AUDIT_STOPPED] = "stopped",   [AUDIT_RESTARTED] = "restarted",
 };
 

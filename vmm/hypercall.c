@@ -39,7 +39,15 @@ void hypercall_handle(struct vcpu *vcpu)
 	u64 number = hypercall_arg(vcpu, vcpu->regs.rax, long_mode);
 	u64 arg0 = hypercall_arg(vcpu, vcpu->regs.rbx, long_mode);
 	u64 arg1 = hypercall_arg(vcpu, vcpu->regs.rcx, long_mode);
+	u64 cpl = vcpu->vm->ops->read_state(vcpu, VCPU_CPL);
 
+	/* VMMCALL and VMCALL exit at any CPL: a guest's user programs must not reach Moat (they
+	 * could have any of the guest's memory printed). */
+	if (cpl != 0) {
+		vm_audit(vcpu, AUDIT_HYPERCALL, number, cpl, AUDIT_EPERM, NULL);
+		vcpu->regs.rax = HYPERCALL_EPERM;
+		return;
+	}
 	switch (number) {
 	case HYPERCALL_VERSION:
 		vcpu->regs.rax = MOAT_INTERFACE_VERSION;

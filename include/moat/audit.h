@@ -35,6 +35,7 @@ enum audit_action {
 	AUDIT_SKIPPED,   /* an instruction completed without effect */
 	AUDIT_GP,        /* #GP injected */
 	AUDIT_ENOSYS,    /* hypercall answered -ENOSYS */
+	AUDIT_EPERM,     /* hypercall from CPL > 0 answered -EPERM */
 	AUDIT_EFAULT,    /* hypercall answered -EFAULT */
 	AUDIT_STOPPED,   /* the guest was stopped */
 	AUDIT_RESTARTED, /* the guest was restarted */

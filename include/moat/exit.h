@@ -40,6 +40,7 @@ void vlapic_reset(struct vlapic *apic);
 #define HYPERCALL_RESTART_COUNT 1u
 #define HYPERCALL_CONSOLE_WRITE 2u
 #define HYPERCALL_ENOSYS ((u64)-38)
+#define HYPERCALL_EPERM ((u64)-1) /* called from CPL > 0: only the guest's kernel may call */
 void hypercall_handle(struct vcpu *vcpu);
 
 void io_handle(struct vcpu *vcpu, const struct vm_exit_io *io);
