@@ -30,6 +30,8 @@ GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
 GUEST_FLAT += crasher window
+# The exceptions Moat intercepts, reflected into the guest (README.md).
+GUEST_FLAT += exceptions
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt

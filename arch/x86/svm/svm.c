@@ -140,7 +140,8 @@ static void svm_init_control(struct vmcb_control *c, const struct svm_vcpu *svm,
 {
 	/* CR4 writes are checked against what CPUID shows (vmm/cr4.c). */
 	c->intercept_cr_write = SVM_INTERCEPT_CR4;
-	c->intercept_exceptions = 0;
+	/* #DB and #AC (reflected: no delivery loop inside the CPU) and #MC (the host's). */
+	c->intercept_exceptions = exception_intercepts();
 	c->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_CPUID |
 			     SVM_INTERCEPT_RDPMC |
 			     SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |

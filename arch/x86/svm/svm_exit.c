@@ -116,6 +116,15 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case SVM_EXIT_NMI:
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
+	case SVM_EXIT_EXCEPTION_FIRST ... SVM_EXIT_EXCEPTION_LAST:
+		/* The CPU has updated DR6 and DR7 in the VMCB for a #DB as for its delivery, so
+		 * injecting it again is what the guest would have seen (APM 15.12). EXITINFO1
+		 * holds the error code of an exception that has one (#AC: 0). */
+		exit->kind = VM_EXIT_EXCEPTION;
+		exit->exception.vector = (u8)(code - SVM_EXIT_EXCEPTION_FIRST);
+		exit->exception.has_error_code = exit->exception.vector == X86_VECTOR_AC;
+		exit->exception.error_code = (u32)c->exit_info1;
+		break;
 	default:
 		forbidden = svm_forbidden_name(code);
 		if (forbidden) {

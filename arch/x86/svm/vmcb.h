@@ -178,6 +178,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 
 /* Exit codes (APM appendix C). */
 #define SVM_EXIT_WRITE_CR4 0x014
+#define SVM_EXIT_EXCEPTION_FIRST 0x040 /* 0x40 + vector: an intercepted exception */
+#define SVM_EXIT_EXCEPTION_LAST 0x05f
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
 #define SVM_EXIT_INIT 0x063

@@ -145,6 +145,7 @@ enum vmcs_field {
 	VMCS_INSTRUCTION_ERROR = 0x4400,
 	VMCS_EXIT_REASON = 0x4402,
 	VMCS_EXIT_INTERRUPTION_INFO = 0x4404,
+	VMCS_EXIT_INTERRUPTION_ERROR = 0x4406,
 	VMCS_IDT_VECTORING_INFO = 0x4408,
 	VMCS_IDT_VECTORING_ERROR = 0x440a,
 	VMCS_EXIT_INSTRUCTION_LENGTH = 0x440c,
@@ -224,6 +225,16 @@ enum vmcs_field {
 #define VMX_EVENT_ERROR_VALID BIT(11)
 #define VMX_EVENT_TYPE_HW_EXCEPTION (3u << 8)
 #define VMX_EVENT_TYPE_EXTERNAL_INTERRUPT (0u << 8)
+#define VMX_EVENT_TYPE_MASK (7u << 8)
+#define VMX_EVENT_TYPE_NMI (2u << 8)
+#define VMX_EVENT_TYPE_PRIV_SW_EXCEPTION (5u << 8) /* INT1 (ICEBP) */
+#define VMX_EVENT_VECTOR_MASK 0xffu
+/* Exit qualification of a #DB (SDM Vol. 3 table 28-1) and the pending debug exceptions field
+ * (SDM Vol. 3 25.4.2): B0-B3, BD (13), BS (14), RTM (16). */
+#define VMX_DEBUG_BD BIT(13)
+#define VMX_DEBUG_BS BIT(14)
+#define DR7_GD BIT(13) /* general detect: cleared when its #DB is delivered (SDM 18.2.4) */
+#define RFLAGS_TF BIT(8)
 
 /* Guest interruptibility: blocking by STI and by MOV SS (25.4.2). */
 #define VMX_INTERRUPTIBILITY_STI_MOVSS 0x3

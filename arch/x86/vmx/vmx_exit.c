@@ -150,6 +150,53 @@ static void vmx_requeue_event(void)
 	vmx_write(VMCS_ENTRY_INTERRUPTION_INFO, info);
 }
 
+/* A #DB that exits has not touched DR6 or DR7 (SDM Vol. 3 28.1); VM entry's injection does
+ * not either (27.6.1.2). So Moat does what delivery would have: DR6 from the qualification,
+ * DR7.GD cleared for a general-detect #DB. The guest's DR6 is the CPU's own while it runs. */
+static void vmx_prepare_debug_exception(struct vcpu *vcpu, u32 info, u64 qualification)
+{
+	u64 dr6;
+
+	if ((info & VMX_EVENT_TYPE_MASK) == VMX_EVENT_TYPE_PRIV_SW_EXCEPTION) {
+		/* INT1 (ICEBP) exits as a fault on itself: a trap-like #DB after it, DR6 as is. */
+		vmx_ops.advance_rip(vcpu, NULL);
+		return;
+	}
+	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+	dr6 = exception_debug_dr6(dr6, qualification);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(dr6));
+	if (qualification & VMX_DEBUG_BD)
+		vmx_write(VMCS_GUEST_DR7, vmx_read(VMCS_GUEST_DR7) & ~(u64)DR7_GD);
+	/* An exit for a #DB does not record a single-step trap still due after an STI or MOV SS;
+	 * VM entry requires it to be pending then (SDM Vol. 3 27.3.1.5). */
+	if ((vcpu->regs.rflags & RFLAGS_TF) &&
+	    (vmx_read(VMCS_GUEST_INTERRUPTIBILITY) & VMX_INTERRUPTIBILITY_STI_MOVSS))
+		vmx_write(VMCS_GUEST_PENDING_DEBUG,
+			  vmx_read(VMCS_GUEST_PENDING_DEBUG) | VMX_DEBUG_BS);
+}
+
+/* Exit reason 0: a host NMI, or an exception the exception bitmap intercepts (#DB, #AC, #MC:
+ * vmm/exception.c decides). The saved RFLAGS.RF is already what delivery would push (SDM
+ * Vol. 3 28.3.3), and injection pushes it unchanged (27.6.1.2). */
+static void vmx_translate_exception(struct vcpu *vcpu, u64 qualification, struct vm_exit *exit)
+{
+	u32 info = (u32)vmx_read(VMCS_EXIT_INTERRUPTION_INFO);
+	u8 vector = info & VMX_EVENT_VECTOR_MASK;
+
+	if ((info & VMX_EVENT_TYPE_MASK) == VMX_EVENT_TYPE_NMI) {
+		exit->kind = VM_EXIT_HOST_EVENT;
+		return;
+	}
+	if (vector == X86_VECTOR_DB)
+		vmx_prepare_debug_exception(vcpu, info, qualification);
+	exit->kind = VM_EXIT_EXCEPTION;
+	exit->exception.vector = vector;
+	exit->exception.has_error_code = info & VMX_EVENT_ERROR_VALID;
+	exit->exception.error_code = exit->exception.has_error_code
+					     ? (u32)vmx_read(VMCS_EXIT_INTERRUPTION_ERROR)
+					     : 0;
+}
+
 static void vmx_translate_other(u32 reason, u64 qualification, struct vm_exit *exit)
 {
 	const char *forbidden = vmx_forbidden_name(reason);
@@ -158,8 +205,7 @@ static void vmx_translate_other(u32 reason, u64 qualification, struct vm_exit *e
 	if (forbidden) {
 		exit->kind = VM_EXIT_FORBIDDEN;
 		exit->info.what = forbidden;
-	} else if (reason == VMX_EXIT_INVALID_GUEST_STATE || reason == VMX_EXIT_MSR_LOADING ||
-		   reason == VMX_EXIT_MACHINE_CHECK) {
+	} else if (reason == VMX_EXIT_INVALID_GUEST_STATE || reason == VMX_EXIT_MSR_LOADING) {
 		exit->kind = VM_EXIT_INVALID_STATE;
 		exit->info.what = reason == VMX_EXIT_INVALID_GUEST_STATE
 					  ? "VM entry failed: invalid guest state"
@@ -183,6 +229,14 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	exit->vendor_reason = raw;
 	vmx_of(vcpu)->exit_instruction_length = (u32)vmx_read(VMCS_EXIT_INSTRUCTION_LENGTH);
 	if (raw & VMX_EXIT_ENTRY_FAILURE) {
+		if (reason == VMX_EXIT_MACHINE_CHECK) {
+			/* A machine check during VM entry is the host's, not the guest's doing
+			 * (SDM Vol. 3 27.8): logged as a host #MC, and the entry is tried again. */
+			exit->kind = VM_EXIT_EXCEPTION;
+			exit->exception.vector = X86_VECTOR_MC;
+			exit->exception.has_error_code = false;
+			return true;
+		}
 		vmx_translate_other(reason, qualification, exit);
 		return true;
 	}
@@ -233,6 +287,8 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;
 	case VMX_EXIT_EXCEPTION_NMI:
+		vmx_translate_exception(vcpu, qualification, exit);
+		break;
 	case VMX_EXIT_PREEMPTION_TIMER:
 		exit->kind = VM_EXIT_HOST_EVENT;
 		break;

@@ -80,7 +80,8 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 		{ VMCS_PROC2_CONTROLS, config->proc2 },
 		{ VMCS_EXIT_CONTROLS, config->exit },
 		{ VMCS_ENTRY_CONTROLS, config->entry },
-		{ VMCS_EXCEPTION_BITMAP, 0 },
+		/* #DB and #AC (reflected: no delivery loop inside the CPU) and #MC (the host's). */
+		{ VMCS_EXCEPTION_BITMAP, exception_intercepts() },
 		{ VMCS_CR3_TARGET_COUNT, 0 },
 		{ VMCS_EXIT_MSR_STORE_COUNT, 0 },
 		{ VMCS_EXIT_MSR_LOAD_COUNT, 0 },
