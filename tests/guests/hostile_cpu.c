@@ -26,7 +26,6 @@
 /* The guest's TSC when its checks begin: at most 2^28 ticks after it (re)started, however long
  * the host ran before (OVMF alone takes several seconds, billions of ticks). */
 #define TSC_START_LIMIT (1ull << 28)
-#define HYPERCALL_EPERM 0xffffffffu /* -1 */
 #define CPL3 3
 
 enum hostile_cpu_check {

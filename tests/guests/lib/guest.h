@@ -185,6 +185,7 @@ void check_no_fault(u32 number, const char *what, int vector);
 #define HYPERCALL_EFAULT 0xfffffff2u /* -14 */
 #define HYPERCALL_EINVAL 0xffffffeau /* -22 */
 #define HYPERCALL_ENOSYS 0xffffffdau /* -38 */
+#define HYPERCALL_EPERM 0xffffffffu  /* -1: called from CPL > 0 */
 u32 hypercall(u32 number);
 /* A hypercall with arguments in EBX and ECX. */
 u32 hypercall_args(u32 number, u32 arg_ebx, u32 arg_ecx);
