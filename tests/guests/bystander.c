@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* bystander: an innocent guest that prints ordinary lines beside a console flooder and times,
- * with RDTSC, every exit its printing causes. The exit that ends a line is where Moat writes
- * the line out; it must cost a copy, never a wait for the host's UART or for another guest's
- * output. Reports the worst exit it saw and fails when lines often take far longer than a
- * CPUID round trip. */
+ * with RDTSC, the exit that ends each line, where Moat writes the line out: it must cost a
+ * copy, never a wait for the host's UART or for another guest's output. Reports the worst
+ * such exit and fails when lines often take far longer than a CPUID round trip. */
 #include "guest.h"
 
 #define BYSTANDER_ROUNDS 64u
@@ -14,8 +13,9 @@
  * instructions at Bochs' 50 million per second), and one that waits behind a flooder's
  * 256-byte line 22 ms. */
 #define BYSTANDER_BOUND_FACTOR 64u
-/* QEMU's TSC is the host's: a host that deschedules the emulator for a moment shows as a
- * slow exit. One line in eight may be over the bound; a UART wait makes every line slow. */
+/* A line's exit may be followed by the end of its slice (other guests run before it returns),
+ * and QEMU's TSC is the host's, which may deschedule the emulator for a moment: one line in
+ * eight may be over the bound. A UART wait makes every line slow. */
 #define BYSTANDER_SLOW_SHARE 8u
 /* Long enough that the line's own UART time is far past the bound. */
 #define BYSTANDER_LINE_PADDING 80u
@@ -47,23 +47,21 @@ static u64 bystander_baseline(void)
 	return best;
 }
 
-/* Writes c to the UART (THR only) and returns the ticks its exit took. */
-static u64 bystander_timed_putc(char c)
+static void bystander_puts(const char *s)
+{
+	for (; *s; s++)
+		port_outb(UART_PORT_DATA, (u8)*s);
+}
+
+/* Ends the line: the exit in which Moat writes it out. Returns the ticks it took. Only this
+ * exit is timed: one that the end of a slice happens to follow includes other guests' turns
+ * on the CPU, and the more exits are timed, the more of those there are. */
+static u64 bystander_timed_newline(void)
 {
 	u64 start = cpu_rdtsc_fenced();
 
-	port_outb(UART_PORT_DATA, (u8)c);
+	port_outb(UART_PORT_DATA, '\n');
 	return cpu_rdtsc_fenced() - start;
-}
-
-static void bystander_timed_puts(const char *s, u64 *worst)
-{
-	for (; *s; s++) {
-		u64 ticks = bystander_timed_putc(*s);
-
-		if (ticks > *worst)
-			*worst = ticks;
-	}
 }
 
 void guest_main(u32 entry_eax, u32 entry_ebx)
@@ -78,13 +76,13 @@ void guest_main(u32 entry_eax, u32 entry_ebx)
 	console_printf("bystander: a CPUID round trip takes %llu ticks, bound %llu\n", base,
 		       bound);
 	for (u32 round = 1; round <= BYSTANDER_ROUNDS; round++) {
-		u64 line_worst = 0;
 		char number[4] = { (char)('0' + round / 10), (char)('0' + round % 10), ' ', 0 };
+		u64 line_worst;
 
-		bystander_timed_puts("bystander: line ", &line_worst);
-		bystander_timed_puts(number, &line_worst);
-		bystander_timed_puts(padding, &line_worst);
-		bystander_timed_puts("\n", &line_worst);
+		bystander_puts("bystander: line ");
+		bystander_puts(number);
+		bystander_puts(padding);
+		line_worst = bystander_timed_newline();
 		if (line_worst > bound)
 			slow++;
 		if (line_worst > worst)
