@@ -30,7 +30,8 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -z muldefs --no-undefined -T linker.ld -s
 	-L$(EFI_LIB)
 
 # Code shared by the image and the host tests: plain C, no vendor headers in vmm/ mm/ devices/.
-GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/strlcpy.c
+GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/log_ring.c \
+	lib/strlcpy.c
 # Vendor code that is pure computation, unit-tested on the host too.
 HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c arch/x86/mitigations.c arch/x86/svm/svm_asid.c
 HOST_VENDOR_SRCS += arch/x86/vmx/vmx_long_mode.c

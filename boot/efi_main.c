@@ -21,11 +21,6 @@ static struct frame_allocator frames;
 /* Application processors still running guests. */
 static u32 cpus_running;
 
-static void serial_sink(const char *text, size_t len)
-{
-	serial_write(text, len);
-}
-
 static __noreturn void finish(struct hypervisor *hv)
 {
 	hypervisor_print_summary(hv);
@@ -142,8 +137,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	arch_set_fs_canary_block();
 	boot_power_init(system_table->RuntimeServices);
 	serial_init();
-	log_set_sink(serial_sink);
+	log_set_transmitter(serial_transmit);
 	log_info("Moat %s starting", MOAT_VERSION);
+	log_info("console: COM1, %u byte%s per transmit burst", serial_fifo_bytes(),
+		 serial_fifo_bytes() == 1 ? "" : "s");
 
 	if (EFI_ERROR(boot_open_volume(image, &root)) || !load_config(root, &hv->config))
 		finish_without_guests(hv, "no usable configuration");
@@ -174,6 +171,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 		panic("could not enable %s", hv->ops->name);
 	hypervisor_set_clock(hv, arch_calibrate_time());
 	log_info("sched: slice %u us", hv->config.slice_us);
+	/* From here on guests run: Moat's lines are queued and written to COM1 as it takes them,
+	 * never waited for in an exit (docs/architecture.md, "The console"). */
+	log_set_buffered(true);
 	/* The other CPUs start, park, and get the guests placed on them (docs/scheduling.md). */
 	smp_start_aps(&frames, hv->tsc_per_ms);
 	start_other_cpus(hv);

@@ -16,11 +16,13 @@ void boot_power_init(EFI_RUNTIME_SERVICES *runtime)
 
 __noreturn void platform_power_off(void)
 {
+	log_flush();
 	serial_drain();
 	if (runtime_services)
 		uefi_call_wrapper(runtime_services->ResetSystem, 4, EfiResetShutdown, EFI_SUCCESS,
 				  0, NULL);
 	log_error("power-off failed; halting");
+	log_flush();
 	serial_drain();
 	x86_halt_forever();
 }

@@ -27,11 +27,11 @@
 #define UART_ASCII_LAST_PRINTABLE  0x7e
 #define UART_REPLACEMENT_CHAR	   '?'
 
-void uart_init(struct uart16550 *uart, const char *owner, uart_line_fn emit_line,
+void uart_init(struct uart16550 *uart, void *context, uart_line_fn emit_line,
 	       uart_input_fn poll_input)
 {
 	memset(uart, 0, sizeof(*uart));
-	uart->owner = owner;
+	uart->context = context;
 	uart->emit_line = emit_line;
 	uart->poll_input = poll_input;
 }
@@ -92,7 +92,7 @@ static void uart_emit_line(struct uart16550 *uart)
 {
 	uart->line[uart->line_len] = '\0';
 	if (uart->emit_line)
-		uart->emit_line(uart->owner, uart->line, uart->line_len);
+		uart->emit_line(uart->context, uart->line, uart->line_len);
 	uart->line_len = 0;
 }
 

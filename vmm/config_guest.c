@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Parses one guest node of moat.dtb (docs/config.md); a problem rejects only that guest,
  * with a message naming the node and property. */
+#include <moat/console.h>
 #include <moat/errno.h>
 #include <moat/log.h>
 #include <moat/string.h>
@@ -11,6 +12,7 @@ static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
 	"time-limit-ms", "max-exits-per-second", "cpu",	   "dedicated",
+	"console-bytes-per-second",
 };
 
 static const struct {
@@ -226,6 +228,18 @@ static bool config_guest_number(const void *fdt, int node, const char *property,
 	return !prop.data || config_u32(prop, property, 0, max, out, reason);
 }
 
+/* Console output per second (docs/config.md): at least a byte, at most a MiB. */
+static bool config_guest_console(const void *fdt, int node, struct guest_config *guest,
+				 struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "console-bytes-per-second");
+
+	guest->console_bytes_per_second = CONSOLE_DEFAULT_BYTES_PER_SECOND;
+	return !prop.data || config_u32(prop, "console-bytes-per-second", 1,
+					CONSOLE_MAX_BYTES_PER_SECOND,
+					&guest->console_bytes_per_second, reason);
+}
+
 /* What Moat does when the guest crashes or misbehaves (docs/config.md, "Policy"). */
 static bool config_guest_policy(const void *fdt, int node, struct guest_config *guest,
 				struct config_reason *reason)
@@ -288,6 +302,7 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	     config_guest_modules(fdt, node, guest, &reason) &&
 	     config_guest_devices(fdt, node, guest, &reason) &&
 	     config_guest_policy(fdt, node, guest, &reason) &&
+	     config_guest_console(fdt, node, guest, &reason) &&
 	     config_parse_vcpus(fdt, node, guest, child, sizeof(child), &reason);
 	guest->valid = ok;
 	if (!ok) {

@@ -79,7 +79,7 @@ static void vm_setup_devices(struct vm *vm)
 	io_table_init(&vm->io);
 	/* The table is empty and the ranges are disjoint: adding cannot fail. */
 	if (config->devices & GUEST_DEVICE_UART) {
-		uart_init(&vm->uart, vm->name, log_guest_line, vm->console_input);
+		uart_init(&vm->uart, vm, vm_console_line, vm->console_input);
 		io_table_add(&vm->io, UART_COM1_BASE, UART_PORT_COUNT, uart_io, &vm->uart);
 	}
 	if (config->devices & GUEST_DEVICE_TEST_EXIT)
@@ -269,6 +269,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 				   .state = VM_STATE_NOT_STARTED };
 		vm->tsc_per_ms = hv->tsc_per_ms;
 		audit_init(&vm->audit, hv->tsc_per_ms * AUDIT_REFILL_MS);
+		console_init(&vm->console, config->console_bytes_per_second);
 		if (!config->valid) {
 			format(vm->stop_reason, sizeof(vm->stop_reason), "config: %s",
 			       config->error);
@@ -347,5 +348,6 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 				 clock->slices, clock->exits, clock->halts, clock->moves);
 		}
 		audit_summary(&vm->audit, vm->name);
+		console_summary(&vm->console, vm->name);
 	}
 }

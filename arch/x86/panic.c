@@ -24,6 +24,7 @@ __noreturn void panic(const char *fmt, ...)
 	va_list args;
 
 	x86_cli();
+	log_panic();
 	va_start(args, fmt);
 	format_string(reason, sizeof(reason), fmt, args);
 	va_end(args);
@@ -61,6 +62,8 @@ void exception_dispatch(struct exception_frame *f)
 				   ? exception_names[f->vector]
 				   : "reserved";
 
+	/* The fault may be in the console code itself: write past the ring from here on. */
+	log_panic();
 	log_error("exception %lu (%s), error code 0x%lx", f->vector, name, f->error_code);
 	log_error("rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx", f->rip, f->cs,
 		  f->rflags, f->rsp, f->ss);

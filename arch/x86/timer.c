@@ -78,8 +78,12 @@ void arch_timer_start(u32 period_us)
 	lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
 }
 
+/* Interrupts taken on any CPU: an idle CPU feeding the UART stops when this moves. */
+static u32 timer_interrupts_seen;
+
 void arch_interrupt_done(u32 vector)
 {
+	__atomic_fetch_add(&timer_interrupts_seen, 1, __ATOMIC_RELAXED);
 	if (vector == ARCH_VECTOR_SPURIOUS)
 		return; /* a spurious interrupt is not in service: no EOI (SDM Vol. 3 11.9) */
 	arch_lapic_eoi();
@@ -87,10 +91,27 @@ void arch_interrupt_done(u32 vector)
 	 * not reload a periodic timer by itself. */
 	if (vector == ARCH_VECTOR_TIMER && timer_initial_count)
 		lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
+	/* Every CPU passes here at least once a slice, even one whose guests never print. */
+	if (vector == ARCH_VECTOR_TIMER)
+		log_drain();
 }
 
 void arch_idle(void)
 {
+	u32 seen = __atomic_load_n(&timer_interrupts_seen, __ATOMIC_RELAXED);
+
+	if (log_output_pending()) {
+		/* Nothing to run and output waiting: feed the UART, interrupts on, until the
+		 * ring is empty or an interrupt (the timer, a kick) says to look again. */
+		__asm__ volatile("sti" ::: "memory");
+		while (log_output_pending() &&
+		       __atomic_load_n(&timer_interrupts_seen, __ATOMIC_RELAXED) == seen) {
+			log_drain();
+			x86_pause();
+		}
+		__asm__ volatile("cli" ::: "memory");
+		return;
+	}
 	/* STI's one-instruction shadow makes STI; HLT atomic: an interrupt that arrived since
 	 * the caller last looked still wakes the HLT (SDM Vol. 2B, STI). */
 	__asm__ volatile("sti; hlt; cli" ::: "memory");

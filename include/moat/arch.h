@@ -9,7 +9,11 @@
 
 /* Host serial console (COM1, and port 0xE9 when an emulator offers it). */
 void serial_init(void);
-void serial_write(const char *text, size_t len);
+/* Writes as much of text as the UART takes now without waiting (0 while it is busy); returns
+ * how many bytes of text it took. */
+size_t serial_transmit(const char *text, size_t len);
+/* Bytes the UART takes at once when LSR.THRE is set: 16 with its FIFOs, else 1. */
+u32 serial_fifo_bytes(void);
 /* Waits until COM1 has sent every byte (before power-off). */
 void serial_drain(void);
 bool serial_read_byte(u8 *byte);

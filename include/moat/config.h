@@ -60,6 +60,7 @@ struct guest_config {
 	u32 max_restarts;
 	u32 time_limit_ms;        /* 0: no limit */
 	u32 max_exits_per_second; /* 0: no limit */
+	u32 console_bytes_per_second; /* the console budget (include/moat/console.h) */
 	u32 vcpu_count;           /* 1..CONFIG_MAX_VCPUS */
 	/* Per vCPU, the physical CPUs it may run on: bit c for CPU c (docs/scheduling.md). */
 	u32 vcpu_cpus[CONFIG_MAX_VCPUS];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A 16550A UART as a guest sees it (devices/uart16550.c): enough for a polling console.
- * Output is collected into lines and written to Moat's log prefixed "[guest] ". */
+ * Output is collected into lines and handed to the guest's console (vmm/console.c). */
 #ifndef MOAT_UART16550_H
 #define MOAT_UART16550_H
 
@@ -38,8 +38,8 @@
 /* MSR with CTS, DSR and DCD asserted: a terminal is attached. */
 #define UART_MSR_CONNECTED 0xb0
 
-/* Where console lines go: owner is the guest name, text has no newline. */
-typedef void (*uart_line_fn)(const char *owner, const char *text, size_t len);
+/* Where console lines go: context is what uart_init was given, text has no newline. */
+typedef void (*uart_line_fn)(void *context, const char *text, size_t len);
 /* Returns true and a byte when the host has input for this guest. */
 typedef bool (*uart_input_fn)(u8 *byte);
 
@@ -49,12 +49,12 @@ struct uart16550 {
 	u32 rx_head, rx_count;
 	char line[UART_LINE_MAX];
 	u32 line_len;
-	const char *owner;
+	void *context;
 	uart_line_fn emit_line;
 	uart_input_fn poll_input; /* NULL: this guest gets no host input */
 };
 
-void uart_init(struct uart16550 *uart, const char *owner, uart_line_fn emit_line,
+void uart_init(struct uart16550 *uart, void *context, uart_line_fn emit_line,
 	       uart_input_fn poll_input);
 u8 uart_read_reg(struct uart16550 *uart, u16 offset);
 void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value);

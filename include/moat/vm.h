@@ -5,6 +5,7 @@
 
 #include <moat/audit.h>
 #include <moat/config.h>
+#include <moat/console.h>
 #include <moat/guest_mem.h>
 #include <moat/io.h>
 #include <moat/pagetable.h>
@@ -53,6 +54,7 @@ struct vm {
 	vm_kick_fn kick;
 
 	struct audit_log audit;
+	struct guest_console console; /* its console budget, kept across restarts */
 	u64 tsc_per_ms;   /* measured at boot */
 	u64 run_ticks;    /* all its vCPUs' run time since it (re)started, for time-limit-ms */
 	/* Added to the host TSC for every vCPU of the guest (one value keeps them in step):

@@ -38,7 +38,7 @@ static struct {
 	u32 head, count;
 } host;
 
-static void fuzz_uart_emit_line(const char *owner, const char *text, size_t len)
+static void fuzz_uart_emit_line(void *owner, const char *text, size_t len)
 {
 	FUZZ_CHECK(strcmp(owner, FUZZ_UART_OWNER) == 0);
 	FUZZ_CHECK(len < UART_LINE_MAX);
@@ -125,7 +125,7 @@ static void fuzz_uart_run(u8 op, u8 offset, u8 value)
 		FUZZ_CHECK(uart.line_len == 0);
 		break;
 	case FUZZ_UART_REINIT:
-		uart_init(&uart, FUZZ_UART_OWNER, fuzz_uart_emit_line,
+		uart_init(&uart, (void *)FUZZ_UART_OWNER, fuzz_uart_emit_line,
 			  (value & 1) ? fuzz_uart_poll_input : NULL);
 		break;
 	}
@@ -135,7 +135,7 @@ static void fuzz_uart_run(u8 op, u8 offset, u8 value)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	memset(&host, 0, sizeof(host));
-	uart_init(&uart, FUZZ_UART_OWNER, fuzz_uart_emit_line, fuzz_uart_poll_input);
+	uart_init(&uart, (void *)FUZZ_UART_OWNER, fuzz_uart_emit_line, fuzz_uart_poll_input);
 	for (size_t i = 0; i + FUZZ_UART_COMMAND_SIZE <= size; i += FUZZ_UART_COMMAND_SIZE)
 		fuzz_uart_run(data[i], data[i + 1], data[i + 2]);
 	uart_flush(&uart);

@@ -2,6 +2,7 @@
 /* Tests for vmm/config.c: blobs are built here with libfdt's sequential-write API so each
  * test shows exactly the tree it feeds the parser, good or hostile. */
 #include "config_tree.h"
+#include <moat/console.h>
 
 static void write_missing_memory(void)
 {
@@ -281,11 +282,15 @@ static void test_policy_defaults_and_values(void **state)
 	prop_u32("time-limit-ms", 2500);
 	prop_u32("max-exits-per-second", 0);
 	prop_u32("cpu", 3);
+	prop_u32("console-bytes-per-second", 11520);
 	node_end();
 	node_end();
 	tree_end();
 
 	assert_int_equal(parse(), 0);
+	assert_int_equal(test_config.guests[0].console_bytes_per_second,
+			 CONSOLE_DEFAULT_BYTES_PER_SECOND);
+	assert_int_equal(test_config.guests[1].console_bytes_per_second, 11520);
 	assert_true(test_config.guests[0].valid);
 	assert_int_equal(test_config.guests[0].on_crash, CRASH_STOP);
 	assert_int_equal(test_config.guests[0].max_restarts, CONFIG_DEFAULT_MAX_RESTARTS);
@@ -301,6 +306,18 @@ static void test_policy_defaults_and_values(void **state)
 	assert_int_equal(test_config.guests[0].vcpu_cpus[0], CONFIG_ALL_CPUS);
 	assert_int_equal(test_config.guests[1].vcpu_count, 1);
 	assert_int_equal(test_config.guests[1].vcpu_cpus[0], 1u << 3);
+}
+
+static void write_console_rate_zero(void)
+{
+	write_required();
+	prop_u32("console-bytes-per-second", 0);
+}
+
+static void write_console_rate_too_high(void)
+{
+	write_required();
+	prop_u32("console-bytes-per-second", CONSOLE_MAX_BYTES_PER_SECOND + 1);
 }
 
 static void write_cpu_too_high(void)
@@ -322,6 +339,12 @@ static void test_policy_errors(void **state)
 	check_bad_guest("bad", write_short_time_limit,
 			"/guests/bad: property 'time-limit-ms': expected a 32-bit cell, found 2 "
 			"bytes");
+	check_bad_guest("bad", write_console_rate_zero,
+			"/guests/bad: property 'console-bytes-per-second': 0 is below the "
+			"minimum of 1");
+	check_bad_guest("bad", write_console_rate_too_high,
+			"/guests/bad: property 'console-bytes-per-second': 1048577 is above the "
+			"maximum of 1048576");
 }
 
 /* / { guests { a, b, c (16 MiB each) }; shared { NAME { size-kib, address, guests } } } */
@@ -407,7 +430,7 @@ static void test_unknown_and_duplicate_property(void **state)
 			"/guests/typo: property 'memroy-mib': unknown property (known: "
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
 			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second, "
-			"cpu, dedicated)");
+			"cpu, dedicated, console-bytes-per-second)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node,

@@ -22,7 +22,7 @@ static struct {
 	u32 len, pos, polls;
 } input;
 
-static void capture_line(const char *owner, const char *text, size_t len)
+static void capture_line(void *owner, const char *text, size_t len)
 {
 	u32 i = captured.count++;
 
@@ -56,7 +56,7 @@ static int setup(void **state)
 {
 	memset(&captured, 0, sizeof(captured));
 	memset(&input, 0, sizeof(input));
-	uart_init(&uart, "guest0", capture_line, fake_poll_input);
+	uart_init(&uart, (void *)"guest0", capture_line, fake_poll_input);
 	return 0;
 }
 
@@ -290,7 +290,7 @@ static void test_flush_emits_partial_line(void **state)
 
 static void test_null_emit_line_is_safe(void **state)
 {
-	uart_init(&uart, "quiet", NULL, NULL);
+	uart_init(&uart, (void *)"quiet", NULL, NULL);
 	send_str("dropped\n");
 	send_str("partial");
 	uart_flush(&uart);
@@ -316,7 +316,7 @@ static void test_input_sets_data_ready_in_order(void **state)
 
 static void test_no_poll_input_means_no_data(void **state)
 {
-	uart_init(&uart, "other", capture_line, NULL);
+	uart_init(&uart, (void *)"other", capture_line, NULL);
 	assert_int_equal(uart_read_reg(&uart, UART_LSR), UART_LSR_THRE | UART_LSR_TEMT);
 	assert_int_equal(uart_read_reg(&uart, UART_RBR), 0);
 }
