@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <moat/console.h>
 #include <moat/config.h>
 #include <moat/log.h>
 
@@ -127,6 +128,8 @@ static void check_print_guest(const struct guest_config *guest)
 			sep = " ";
 		}
 	}
+	if (guest->console_bytes_per_second != CONSOLE_DEFAULT_BYTES_PER_SECOND)
+		printf(", console %u bytes/s", guest->console_bytes_per_second);
 	printf("\n");
 }
 
