@@ -17,7 +17,8 @@ FUZZ_CFLAGS := -std=gnu11 -Iinclude -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITI
 	-Wall -Wextra -Wno-unused-parameter -DMOAT_HOST -DMOAT_FUZZ
 
 # The generic code, instrumented for coverage; an archive so each target links what it uses.
-FUZZ_LIB_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/strlcpy.c
+FUZZ_LIB_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/log_ring.c \
+	lib/strlcpy.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libmoat-fuzz.a
 
