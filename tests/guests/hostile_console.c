@@ -11,7 +11,7 @@
 #define FLOOD_HYPERCALLS_PER_ROUND 4
 /* A port no device claims (docs/guest-interface.md, "Port I/O"): each write is audited. */
 #define FLOOD_DENIED_PORT 0x1234
-#define FLOOD_AUDIT_EVERY 64u
+#define FLOOD_AUDIT_EVERY 16u
 
 const char guest_name[] = "hostile_console";
 
