@@ -55,8 +55,9 @@ static size_t console_format(const struct guest_console *console, char *out, siz
 	size_t n = 0;
 
 	if (console->unreported && log_get_level() >= LOG_WARN)
-		n = (size_t)format(out, size, "moat: warn: guest '%s': console: %lu bytes dropped\n",
-				   owner, console->unreported);
+		n = (size_t)format(out, size,
+				   "moat: warn: guest '%s': console: %lu bytes dropped\n", owner,
+				   console->unreported);
 	n = MIN(n, size);
 	return n + log_format_guest_line(out + n, size - n, owner, text, len);
 }

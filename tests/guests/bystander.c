@@ -110,8 +110,9 @@ void guest_main(u32 entry_eax, u32 entry_ebx)
 	median = line_ticks[BYSTANDER_ROUNDS / 2];
 	worst = line_ticks[BYSTANDER_ROUNDS - 1];
 	console_printf("bystander: line exits: median %llu ticks (%u CPUID round trips), worst "
-		       "%llu (%u), %u of %u over the bound\n", median, bystander_ratio(median, base),
-		       worst, bystander_ratio(worst, base), slow, BYSTANDER_ROUNDS);
+		       "%llu (%u), %u of %u over the bound\n", median,
+		       bystander_ratio(median, base), worst, bystander_ratio(worst, base), slow,
+		       BYSTANDER_ROUNDS);
 	check_true(BYSTANDER_CHECK_FAST_EXITS, "console exits stay fast beside a flooder",
 		   median <= bound);
 	test_exit(GUEST_EXIT_PASS);

@@ -116,15 +116,16 @@ static void test_buffered_lines_wait_for_the_device(void **state)
 
 static void test_full_ring_refuses_guests_not_moat(void **state)
 {
-	char line[100];
 	u32 guest_lines = 0, moat_lines = 0;
 	size_t moat_bytes = 0;
+	char line[100], text[64];
 
 	log_set_buffered(true);
 	device_reset(0);
 	/* Guest lines fill their share and are refused from then on. */
-	while (log_guest_line("flood", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-			      63))
+	memset(text, 'x', 63);
+	text[63] = '\0';
+	while (log_guest_line("flood", text, 63))
 		guest_lines++;
 	assert_int_equal(guest_lines, LOG_RING_GUEST_BYTES / 72);
 	assert_false(log_guest_line("flood", "x", 1));
@@ -152,6 +153,7 @@ static void test_full_ring_refuses_guests_not_moat(void **state)
 static void test_moat_line_waits_when_ring_is_full(void **state)
 {
 	static char big[LOG_RING_BYTES];
+	const char *line = "moat: info: summary: still here\n";
 
 	log_set_buffered(true);
 	device_reset(0);
@@ -163,9 +165,8 @@ static void test_moat_line_waits_when_ring_is_full(void **state)
 	device_per_call = 16;
 	log_info("summary: still here");
 	log_flush();
-	assert_int_equal(device_len, LOG_RING_BYTES - 10 + strlen("moat: info: summary: still here\n"));
-	assert_memory_equal(device_out + LOG_RING_BYTES - 10, "moat: info: summary: still here\n",
-			    strlen("moat: info: summary: still here\n"));
+	assert_int_equal(device_len, LOG_RING_BYTES - 10 + strlen(line));
+	assert_memory_equal(device_out + LOG_RING_BYTES - 10, line, strlen(line));
 	log_set_buffered(false);
 }
 
