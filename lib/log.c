@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* Leveled log lines and guest console lines, queued in one output ring and handed to the
- * console device as fast as it takes them (docs/architecture.md, "The console"). */
+/* Leveled log lines and guest console lines, queued in two output rings (Moat's own, guests')
+ * and handed to the console device as fast as it takes them, Moat's lines first, whole lines
+ * from one ring at a time (docs/architecture.md, "The console"). */
 #include <moat/log.h>
 #include <moat/log_ring.h>
 #include <moat/string.h>
@@ -32,9 +33,14 @@ static u32 log_drain_word;
 static bool log_buffered;
 static bool log_panicking;
 
-static char log_ring_bytes[LOG_RING_BYTES];
-static struct log_ring log_ring = { .bytes = log_ring_bytes, .size = LOG_RING_BYTES,
-				    .guest_limit = LOG_RING_GUEST_BYTES };
+static char log_moat_bytes[LOG_MOAT_RING_BYTES];
+static char log_guest_bytes[LOG_GUEST_RING_BYTES];
+static struct log_ring log_moat_ring = { .bytes = log_moat_bytes,
+					 .size = LOG_MOAT_RING_BYTES };
+static struct log_ring log_guest_ring = { .bytes = log_guest_bytes,
+					  .size = LOG_GUEST_RING_BYTES };
+/* The ring whose line the device is in the middle of (drain lock), NULL between lines. */
+static struct log_ring *log_mid_line;
 
 void log_set_sink(log_sink_fn sink)
 {
@@ -116,17 +122,38 @@ static void log_write_direct(const char *text, size_t len)
 	}
 }
 
+/* The ring to send from next: the one mid-line, else Moat's, else the guests'. A line without
+ * its end yet (log_raw text without a newline) does not hold up the other ring. */
+static struct log_ring *log_drain_source(void)
+{
+	if (log_mid_line && log_ring_used(log_mid_line))
+		return log_mid_line;
+	if (log_ring_used(&log_moat_ring))
+		return &log_moat_ring;
+	if (log_ring_used(&log_guest_ring))
+		return &log_guest_ring;
+	return NULL;
+}
+
 /* With the drain lock: hands the device what it takes now; returns the bytes sent. */
 static size_t log_drain_locked(void)
 {
-	size_t total = 0, queued, sent;
-	const char *text;
+	size_t total = 0, queued, chunk, sent;
+	struct log_ring *ring;
+	const char *text, *end;
 
-	while ((queued = log_ring_peek(&log_ring, &text))) {
-		sent = log_device_write(text, queued);
-		log_ring_consume(&log_ring, sent);
+	while ((ring = log_drain_source())) {
+		queued = log_ring_peek(ring, &text);
+		end = memchr(text, '\n', queued);
+		chunk = end ? (size_t)(end - text) + 1 : queued;
+		sent = log_device_write(text, chunk);
+		log_ring_consume(ring, sent);
 		total += sent;
-		if (sent < queued)
+		if (sent == chunk && end)
+			log_mid_line = NULL;
+		else if (sent)
+			log_mid_line = ring;
+		if (sent < chunk)
 			break;
 	}
 	return total;
@@ -134,7 +161,7 @@ static size_t log_drain_locked(void)
 
 bool log_output_pending(void)
 {
-	return log_ring_used(&log_ring) != 0;
+	return log_ring_used(&log_moat_ring) || log_ring_used(&log_guest_ring);
 }
 
 void log_drain(void)
@@ -145,12 +172,12 @@ void log_drain(void)
 	log_unlock(&log_drain_word);
 }
 
-/* Polls the device (bounded) until the ring holds at most target bytes. */
-static void log_drain_until(u32 target)
+/* Polls the device (bounded) until ring holds at most target bytes. */
+static void log_drain_until(const struct log_ring *ring, u32 target)
 {
 	bool locked = log_lock_bounded(&log_drain_word);
 
-	for (u32 idle = 0; log_ring_used(&log_ring) > target && idle < LOG_DEVICE_SPINS;) {
+	for (u32 idle = 0; log_ring_used(ring) > target && idle < LOG_DEVICE_SPINS;) {
 		if (log_drain_locked()) {
 			idle = 0;
 		} else {
@@ -164,7 +191,8 @@ static void log_drain_until(u32 target)
 
 void log_flush(void)
 {
-	log_drain_until(0);
+	log_drain_until(&log_moat_ring, 0);
+	log_drain_until(&log_guest_ring, 0);
 }
 
 void log_panic(void)
@@ -173,15 +201,15 @@ void log_panic(void)
 	log_panicking = true;
 }
 
-/* Copies a whole line into the ring; false when it does not fit its owner's share, or the
- * log lock stayed taken past the bound. */
-static bool log_put(const char *text, size_t len, enum log_ring_owner owner)
+/* Copies a whole line into ring; false when it does not fit, or the log lock stayed taken
+ * past the bound. */
+static bool log_put(struct log_ring *ring, const char *text, size_t len)
 {
 	bool queued;
 
 	if (!log_lock_bounded(&log_lock_word))
 		return false;
-	queued = log_ring_put(&log_ring, text, len, owner);
+	queued = log_ring_put(ring, text, len);
 	log_unlock(&log_lock_word);
 	return queued;
 }
@@ -194,11 +222,12 @@ void log_raw(const char *text, size_t len)
 		log_write_direct(text, len);
 		return;
 	}
-	/* A ring full of Moat's own lines (guest text never takes the last part): this line
-	 * waits for the device to take enough of them. */
-	if (!log_put(text, len, LOG_RING_MOAT)) {
-		log_drain_until(len < LOG_RING_BYTES ? LOG_RING_BYTES - (u32)len : 0);
-		if (!log_put(text, len, LOG_RING_MOAT)) {
+	/* A ring full of Moat's own lines (guest text never goes there): this line waits for
+	 * the device to take enough of them. */
+	if (!log_put(&log_moat_ring, text, len)) {
+		log_drain_until(&log_moat_ring,
+				len < LOG_MOAT_RING_BYTES ? LOG_MOAT_RING_BYTES - (u32)len : 0);
+		if (!log_put(&log_moat_ring, text, len)) {
 			log_write_direct(text, len);
 			return;
 		}
@@ -213,7 +242,7 @@ bool log_guest_text(const char *text, size_t len)
 {
 	if (!log_sink && !log_transmit)
 		return false;
-	if (log_panicking || !log_put(text, len, LOG_RING_GUEST))
+	if (log_panicking || !log_put(&log_guest_ring, text, len))
 		return false;
 	log_drain();
 	return true;

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* A byte ring of whole console lines with a share reserved for Moat's own lines; no locking
- * of its own: lib/log.c serializes producers and the consumer separately. */
+/* A byte ring of whole console lines; no locking of its own: lib/log.c serializes producers
+ * and the consumer separately. */
 #include <moat/log_ring.h>
 #include <moat/string.h>
 
-void log_ring_init(struct log_ring *ring, char *bytes, u32 size, u32 guest_limit)
+void log_ring_init(struct log_ring *ring, char *bytes, u32 size)
 {
 	ring->bytes = bytes;
 	ring->size = size;
-	ring->guest_limit = MIN(guest_limit, size);
 	ring->head = 0;
 	ring->tail = 0;
 }
@@ -19,9 +18,9 @@ u32 log_ring_used(const struct log_ring *ring)
 	       __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 }
 
-bool log_ring_put(struct log_ring *ring, const char *text, size_t len, enum log_ring_owner owner)
+bool log_ring_put(struct log_ring *ring, const char *text, size_t len)
 {
-	u32 limit = owner == LOG_RING_MOAT ? ring->size : ring->guest_limit;
+	u32 limit = ring->size;
 	u32 head = ring->head;
 	u32 used = head - __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
 	u32 offset = head & (ring->size - 1);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Moat's own log: leveled lines "moat: <level>: ..." and guest console lines, queued in one
- * output ring and written to one device (COM1 + 0xE9 on the machine, a capture buffer in host
- * tests) as fast as it takes them. Moat's own lines have a share of the ring no guest can
- * take; guest lines that do not fit are refused, for the caller to count. */
+/* Moat's own log: leveled lines "moat: <level>: ..." and guest console lines, queued in two
+ * output rings and written to one device (COM1 + 0xE9 on the machine, a capture buffer in host
+ * tests) as fast as it takes them. Moat's own lines have a ring no guest can fill and go out
+ * first; guest lines that do not fit theirs are refused, for the caller to count. */
 #ifndef MOAT_LOG_H
 #define MOAT_LOG_H
 
@@ -11,10 +11,9 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
-/* The output ring: LOG_RING_BYTES in all, guest lines only while at most
- * LOG_RING_GUEST_BYTES are queued (about 3 s of a 115200-baud line each). */
-#define LOG_RING_BYTES 65536u
-#define LOG_RING_GUEST_BYTES 32768u
+/* The output rings: about 6 s of a 115200-baud line for Moat's own lines, 3 s for guests'. */
+#define LOG_MOAT_RING_BYTES 65536u
+#define LOG_GUEST_RING_BYTES 32768u
 /* The longest guest console line, "[name] " and newline included. */
 #define LOG_GUEST_LINE_MAX 512
 
@@ -46,13 +45,13 @@ void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
  * cut to size; returns its length. */
 size_t log_format_guest_line(char *line, size_t size, const char *owner, const char *text,
 			     size_t len);
-/* Queues guest console output in the guests' share of the ring, never waiting; false when it
- * does not fit (the caller counts it as dropped). */
+/* Queues guest console output in the guests' ring, never waiting; false when it does not fit
+ * (the caller counts it as dropped). */
 bool log_guest_text(const char *text, size_t len);
 /* log_format_guest_line, then log_guest_text. */
 bool log_guest_line(const char *owner, const char *text, size_t len);
 /* Writes one of Moat's own lines as it is (no prefix, no newline added): never refused for
- * guest output; waits for the device only when Moat's own lines fill the whole ring. */
+ * guest output; waits for the device only when Moat's own lines fill their whole ring. */
 void log_raw(const char *text, size_t len);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)

@@ -1,16 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The console's output ring (lib/log_ring.c): whole lines go in under the log lock, bytes go
- * out to the UART as it takes them. Guest text may fill only part of it, so Moat's own lines
- * always have room that no guest can take. */
+/* A console output ring (lib/log_ring.c): whole lines go in under the log lock, bytes go out
+ * to the UART as it takes them. lib/log.c keeps one for Moat's own lines and one for guests'. */
 #ifndef MOAT_LOG_RING_H
 #define MOAT_LOG_RING_H
 
 #include <moat/types.h>
-
-enum log_ring_owner {
-	LOG_RING_MOAT,  /* Moat's own log and audit records: the whole ring */
-	LOG_RING_GUEST, /* guest console lines: only up to guest_limit bytes queued */
-};
 
 /*
  * head and tail count bytes since the start and wrap at 2^32; size is a power of two, so
@@ -20,17 +14,15 @@ enum log_ring_owner {
 struct log_ring {
 	char *bytes;
 	u32 size;
-	u32 guest_limit;
 	u32 head;
 	u32 tail;
 };
 
-void log_ring_init(struct log_ring *ring, char *bytes, u32 size, u32 guest_limit);
+void log_ring_init(struct log_ring *ring, char *bytes, u32 size);
 /* Bytes queued and not yet taken by the consumer. */
 u32 log_ring_used(const struct log_ring *ring);
-/* Copies text in whole, or not at all: false when it does not fit in the part of the ring its
- * owner may use. */
-bool log_ring_put(struct log_ring *ring, const char *text, size_t len, enum log_ring_owner owner);
+/* Copies text in whole, or not at all: false when it does not fit. */
+bool log_ring_put(struct log_ring *ring, const char *text, size_t len);
 /* The oldest queued bytes that are contiguous in memory: *text and how many (0: empty). */
 size_t log_ring_peek(const struct log_ring *ring, const char **text);
 /* The consumer has sent len bytes from the front. */

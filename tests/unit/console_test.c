@@ -11,7 +11,7 @@
 #define TICKS_PER_BYTE (TSC_PER_MS * 1000u / CONSOLE_DEFAULT_BYTES_PER_SECOND)
 
 /* ---- a device that takes only what the test lets it ---- */
-static char device_out[2 * LOG_RING_BYTES];
+static char device_out[2 * LOG_MOAT_RING_BYTES];
 static size_t device_len;
 static size_t device_room;      /* bytes it takes before it is busy */
 static u32 device_calls;
@@ -52,6 +52,17 @@ static u64 count_of(const char *text, size_t len, const char *needle)
 	return n;
 }
 
+/* Offset of the first needle in text, or len. */
+static size_t offset_of(const char *text, size_t len, const char *needle)
+{
+	size_t needle_len = strlen(needle);
+
+	for (size_t i = 0; i + needle_len <= len; i++)
+		if (memcmp(text + i, needle, needle_len) == 0)
+			return i;
+	return len;
+}
+
 /* ---- the ring itself ---- */
 static void test_ring_wraps_and_keeps_order(void **state)
 {
@@ -60,15 +71,15 @@ static void test_ring_wraps_and_keeps_order(void **state)
 	const char *text;
 	size_t n, got = 0;
 
-	log_ring_init(&ring, bytes, sizeof(bytes), 8);
-	assert_true(log_ring_put(&ring, "0123456789", 10, LOG_RING_MOAT));
+	log_ring_init(&ring, bytes, sizeof(bytes));
+	assert_true(log_ring_put(&ring, "0123456789", 10));
 	n = log_ring_peek(&ring, &text);
 	assert_int_equal(n, 10);
 	log_ring_consume(&ring, 6);
 	/* 4 queued; 12 more wrap around the end of the buffer. */
-	assert_true(log_ring_put(&ring, "abcdefghijkl", 12, LOG_RING_MOAT));
+	assert_true(log_ring_put(&ring, "abcdefghijkl", 12));
 	assert_int_equal(log_ring_used(&ring), 16);
-	assert_false(log_ring_put(&ring, "x", 1, LOG_RING_MOAT));
+	assert_false(log_ring_put(&ring, "x", 1));
 	while ((n = log_ring_peek(&ring, &text))) {
 		memcpy(out + got, text, n);
 		got += n;
@@ -76,25 +87,9 @@ static void test_ring_wraps_and_keeps_order(void **state)
 	}
 	assert_int_equal(got, 16);
 	assert_memory_equal(out, "6789abcdefghijkl", 16);
-}
-
-static void test_ring_guest_share(void **state)
-{
-	char bytes[16];
-	struct log_ring ring;
-
-	log_ring_init(&ring, bytes, sizeof(bytes), 8);
-	assert_true(log_ring_put(&ring, "guest", 5, LOG_RING_GUEST));
-	/* 5 + 4 > 8: a guest line does not fit, a Moat line of the same size does. */
-	assert_false(log_ring_put(&ring, "more", 4, LOG_RING_GUEST));
-	assert_true(log_ring_put(&ring, "moat", 4, LOG_RING_MOAT));
-	assert_false(log_ring_put(&ring, "g", 1, LOG_RING_GUEST));
-	assert_true(log_ring_put(&ring, "1234567", 7, LOG_RING_MOAT));
-	assert_false(log_ring_put(&ring, "!", 1, LOG_RING_MOAT));
-	/* A line longer than its share never fits, even in an empty ring. */
-	log_ring_init(&ring, bytes, sizeof(bytes), 8);
-	assert_false(log_ring_put(&ring, "123456789", 9, LOG_RING_GUEST));
-	assert_false(log_ring_put(&ring, "0123456789abcdefg", 17, LOG_RING_MOAT));
+	/* A line longer than the ring never fits, even when it is empty. */
+	assert_false(log_ring_put(&ring, "0123456789abcdefg", 17));
+	assert_true(log_ring_put(&ring, "0123456789abcdef", 16));
 }
 
 /* ---- the log over a busy device ---- */
@@ -122,15 +117,15 @@ static void test_full_ring_refuses_guests_not_moat(void **state)
 
 	log_set_buffered(true);
 	device_reset(0);
-	/* Guest lines fill their share and are refused from then on. */
+	/* Guest lines fill their ring and are refused from then on. */
 	memset(text, 'x', 63);
 	text[63] = '\0';
 	while (log_guest_line("flood", text, 63))
 		guest_lines++;
-	assert_int_equal(guest_lines, LOG_RING_GUEST_BYTES / 72);
+	assert_int_equal(guest_lines, LOG_GUEST_RING_BYTES / 72);
 	assert_false(log_guest_line("flood", "x", 1));
-	/* Moat's lines still go in, up to the whole ring. */
-	for (u32 i = 0; moat_bytes + 100 <= LOG_RING_BYTES - guest_lines * 72; i++) {
+	/* Moat's lines still go in, up to their whole ring. */
+	for (u32 i = 0; moat_bytes + 100 <= LOG_MOAT_RING_BYTES; i++) {
 		int n = snprintf(line, sizeof(line), "moat: audit: record %u\n", i);
 
 		log_raw(line, (size_t)n);
@@ -139,34 +134,56 @@ static void test_full_ring_refuses_guests_not_moat(void **state)
 	}
 	assert_int_equal(device_len, 0);
 	assert_false(log_guest_line("flood", "x", 1));
-	/* The device wakes up: everything comes out, in order, nothing lost. */
+	/* The device wakes up: everything comes out, Moat's lines first, nothing lost. */
 	device_room = sizeof(device_out);
 	log_drain();
 	assert_false(log_output_pending());
 	assert_int_equal(count_of(device_out, device_len, "[flood] x"), guest_lines);
 	assert_int_equal(count_of(device_out, device_len, "moat: audit: record "), moat_lines);
-	assert_true(count_of(device_out, device_len, "moat: audit: record 0\n") == 1);
-	assert_true(memcmp(device_out, "[flood] ", 8) == 0);
+	assert_memory_equal(device_out, "moat: audit: record 0\n", 22);
+	assert_int_equal(offset_of(device_out, device_len, "[flood] "), moat_bytes);
+	log_set_buffered(false);
+}
+
+/* The device takes a few bytes at a time while both rings fill: every line comes out whole. */
+static void test_lines_are_never_interleaved(void **state)
+{
+	log_set_buffered(true);
+	device_reset(0);
+	device_per_call = 5;
+	assert_true(log_guest_line("g", "guest line one", 14));
+	device_room = 7;
+	log_drain();
+	/* Mid-way through the guest's line, Moat queues one: it waits for the line's end. */
+	log_info("moat line");
+	assert_true(log_guest_line("g", "guest line two", 14));
+	device_room = sizeof(device_out);
+	log_flush();
+	assert_int_equal(device_len, strlen("[g] guest line one\nmoat: info: moat line\n"
+					    "[g] guest line two\n"));
+	assert_memory_equal(device_out,
+			    "[g] guest line one\nmoat: info: moat line\n[g] guest line two\n",
+			    device_len);
 	log_set_buffered(false);
 }
 
 static void test_moat_line_waits_when_ring_is_full(void **state)
 {
-	static char big[LOG_RING_BYTES];
+	static char big[LOG_MOAT_RING_BYTES];
 	const char *line = "moat: info: summary: still here\n";
 
 	log_set_buffered(true);
 	device_reset(0);
 	memset(big, 'm', sizeof(big));
-	log_raw(big, LOG_RING_BYTES - 10);
+	log_raw(big, LOG_MOAT_RING_BYTES - 10);
 	/* The device takes 16 bytes a call, like a UART FIFO: the next Moat line makes room by
 	 * feeding it, and is not lost. */
 	device_room = sizeof(device_out);
 	device_per_call = 16;
 	log_info("summary: still here");
 	log_flush();
-	assert_int_equal(device_len, LOG_RING_BYTES - 10 + strlen(line));
-	assert_memory_equal(device_out + LOG_RING_BYTES - 10, line, strlen(line));
+	assert_int_equal(device_len, LOG_MOAT_RING_BYTES - 10 + strlen(line));
+	assert_memory_equal(device_out + LOG_MOAT_RING_BYTES - 10, line, strlen(line));
 	log_set_buffered(false);
 }
 
@@ -279,11 +296,11 @@ static void test_budget_counts_ring_refusals(void **state)
 	log_set_buffered(true);
 	device_reset(0);
 	console_init(&console, CONSOLE_MAX_BYTES_PER_SECOND);
-	/* A fast budget, a stuck device: the ring's guest share is the limit, and what it
-	 * refuses is counted like what the budget refuses. */
+	/* A fast budget, a stuck device: the guests' ring is the limit, and what it refuses is
+	 * counted like what the budget refuses. */
 	while (console_write_line(&console, "g", "0123456789", 10, 7, TSC_PER_MS))
 		written++;
-	assert_int_equal(written, LOG_RING_GUEST_BYTES / strlen("[g] 0123456789\n"));
+	assert_int_equal(written, LOG_GUEST_RING_BYTES / strlen("[g] 0123456789\n"));
 	assert_int_equal(console.dropped, 11);
 	device_room = sizeof(device_out);
 	log_flush();
@@ -316,7 +333,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_wraps_and_keeps_order),
-		cmocka_unit_test(test_ring_guest_share),
+		cmocka_unit_test(test_lines_are_never_interleaved),
 		cmocka_unit_test(test_buffered_lines_wait_for_the_device),
 		cmocka_unit_test(test_full_ring_refuses_guests_not_moat),
 		cmocka_unit_test(test_moat_line_waits_when_ring_is_full),
