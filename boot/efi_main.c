@@ -23,6 +23,10 @@ static u32 cpus_running;
 
 static __noreturn void finish(struct hypervisor *hv)
 {
+	/* No guest runs any more: what they printed goes out before the summary, which is
+	 * written out line by line. */
+	log_set_buffered(false);
+	log_flush();
 	hypervisor_print_summary(hv);
 	log_info("all guests stopped, powering off");
 	platform_power_off();
