@@ -27,7 +27,7 @@ GUEST_FLAT := hello probe oob forbidden demo bench shared_writer shared_reader
 # The hostile-guest suite (README.md, "Hostile-guest suite").
 GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_vminsn \
 	hostile_spin hostile_halt hostile_triple hostile_flood hostile_cr8 hostile_cpu \
-	hostile_console bystander
+	hostile_console bystander hostile_regs
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
 GUEST_FLAT += crasher window
