@@ -33,7 +33,8 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -z muldefs --no-undefined -T linker.ld -s
 GENERIC_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c lib/log_ring.c \
 	lib/strlcpy.c
 # Vendor code that is pure computation, unit-tested on the host too.
-HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c arch/x86/mitigations.c arch/x86/svm/svm_asid.c
+HOST_VENDOR_SRCS := arch/x86/vmx/vmx_config.c arch/x86/mitigations.c arch/x86/svm/svm_asid.c \
+	arch/x86/xstate.c
 HOST_VENDOR_SRCS += arch/x86/vmx/vmx_long_mode.c
 HOST_VENDOR_SRCS += arch/x86/cpu_topology.c
 IMAGE_SRCS := $(GENERIC_SRCS) $(wildcard boot/*.c arch/x86/*.c arch/x86/svm/*.c \

@@ -9,11 +9,6 @@
 #include <moat/reset.h>
 #include <moat/test_exit.h>
 
-/* The x87/SSE state after FNINIT with SSE exceptions masked (SDM Vol. 1 10.5.1, 8.1.5). */
-#define FPU_FCW_OFFSET 0
-#define FPU_FCW_INIT 0x037f
-#define FPU_MXCSR_OFFSET 24
-#define FPU_MXCSR_INIT 0x1f80
 #define US_PER_MS 1000
 
 const struct image_file *boot_files_find(const struct boot_files *files, const char *path)
@@ -34,16 +29,6 @@ static void vm_reject(struct vm *vm, const char *fmt, ...)
 	va_end(args);
 	vm->state = VM_STATE_NOT_STARTED;
 	log_error("guest '%s': %s", vm->name, vm->stop_reason);
-}
-
-static void fpu_init(struct fpu_state *fpu)
-{
-	u16 fcw = FPU_FCW_INIT;
-	u32 mxcsr = FPU_MXCSR_INIT;
-
-	memset(fpu, 0, sizeof(*fpu));
-	memcpy(fpu->bytes + FPU_FCW_OFFSET, &fcw, sizeof(fcw));
-	memcpy(fpu->bytes + FPU_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
 }
 
 static int vm_setup_memory(struct vm *vm)
@@ -145,7 +130,6 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->spec_ctrl = 0; /* its reset value: a restart does not inherit it */
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
 		vlapic_reset(&vcpu->apic);
-		fpu_init(&vcpu->fpu);
 		ret = hv->ops->vcpu_create(vcpu, i == 0 ? entry : &vcpu_wait_for_sipi,
 					   vm->nested.root, vm->frames);
 		if (ret) {

@@ -15,6 +15,7 @@ const u32 msr_passthrough[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	MSR_TSC_AUX, /* switched with the vCPU by the vendor code, like the XSAVE state */
 };
 const u32 msr_passthrough_count = ARRAY_SIZE(msr_passthrough);
 

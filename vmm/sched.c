@@ -25,9 +25,8 @@ struct sched_switches {
 struct sched_cpu {
 	struct hypervisor *hv;
 	u32 cpu;
-	u32 cursor;             /* index in hv->vcpus of the vCPU picked last */
-	struct vcpu *fpu_owner; /* whose x87/SSE state the CPU holds */
-	struct vm *last_vm;     /* whose vCPU ran here last: predictor state may be its */
+	u32 cursor;         /* index in hv->vcpus of the vCPU picked last */
+	struct vm *last_vm; /* whose vCPU ran here last: predictor state may be its */
 	struct sched_switches switches;
 };
 
@@ -102,15 +101,12 @@ static u32 sched_cpu_of(struct vcpu *vcpu)
 	return __atomic_load_n(&vcpu->cpu, __ATOMIC_ACQUIRE);
 }
 
-/* This CPU no longer holds vcpu's state: its VMCS is cleared here, its x87/SSE state saved. */
+/* This CPU no longer holds vcpu's state: its VMCS is cleared here, the registers the vendor
+ * code keeps in the CPU for it (x87/SSE, debug registers, ...) are saved. */
 static void sched_let_go(struct sched_cpu *sc, struct vcpu *vcpu)
 {
 	if (vcpu->vendor)
 		vcpu->vm->ops->vcpu_unload(vcpu);
-	if (sc->fpu_owner == vcpu) {
-		x86_fxsave(&vcpu->fpu);
-		sc->fpu_owner = NULL;
-	}
 }
 
 /* This CPU lets go of vcpu, whose guest has stopped or is restarting. The CPU that parks a
@@ -266,17 +262,6 @@ bool sched_cpu_has_work(struct hypervisor *hv, u32 cpu)
 	return false;
 }
 
-/* Guests' x87/SSE state is switched here; Moat itself never touches it. */
-static void sched_switch_fpu(struct sched_cpu *sc, struct vcpu *next)
-{
-	if (sc->fpu_owner == next)
-		return;
-	if (sc->fpu_owner)
-		x86_fxsave(&sc->fpu_owner->fpu);
-	x86_fxrstor(&next->fpu);
-	sc->fpu_owner = next;
-}
-
 void sched_run(struct hypervisor *hv, u32 cpu)
 {
 	struct sched_cpu state = { .hv = hv, .cpu = cpu }, *sc = &state;
@@ -296,7 +281,6 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 			hv->idle();
 			continue;
 		}
-		sched_switch_fpu(sc, vcpu);
 		/* Another guest's branch predictions must not steer this one's (IBPB,
 		 * docs/speculation.md); a guest's own vCPUs share them, as on hardware. */
 		if (sc->last_vm != vcpu->vm && hv->guest_switch)

@@ -13,10 +13,14 @@
 
 const struct vendor_ops *vendor_select(void)
 {
-	if (svm_probe())
+	if (svm_probe()) {
+		guest_context_probe();
 		return &svm_ops;
-	if (vmx_probe())
+	}
+	if (vmx_probe()) {
+		guest_context_probe();
 		return &vmx_ops;
+	}
 	if (x86_cpuid(CPUID_FEATURES, 0).ecx & CPUID1_ECX_VMX)
 		return NULL; /* vmx_probe said what is missing */
 	log_error("this CPU offers neither AMD SVM nor Intel VT-x (or the firmware hid it)");

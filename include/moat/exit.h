@@ -25,8 +25,8 @@ void cpuid_handle(struct vcpu *vcpu);
 /* MSR access from the guest; returns false when denied (the caller injects #GP). */
 bool msr_read(struct vcpu *vcpu, u32 index, u64 *value);
 bool msr_write(struct vcpu *vcpu, u32 index, u64 value);
-/* MSRs whose state lives in the vendor's per-vCPU area and that a guest may use freely
- * (the vendor lets them through without an exit). */
+/* MSRs whose state lives in the vendor's per-vCPU area, or that the vendor code switches
+ * with the vCPU (TSC_AUX), and that a guest may use freely: no exit. */
 extern const u32 msr_passthrough[];
 extern const u32 msr_passthrough_count;
 

@@ -39,6 +39,8 @@ typedef u64 hpa_t;
 #define __packed __attribute__((packed))
 #define __aligned(x) __attribute__((aligned(x)))
 #define __noreturn __attribute__((noreturn))
+/* Kept out of its caller: for work a hot path does rarely. */
+#define __noinline_cold __attribute__((noinline, cold))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
 /* True when [base, base + size) wraps around the 64-bit address space. */

@@ -87,11 +87,6 @@ struct vm_exit {
 	};
 };
 
-/* Legacy FXSAVE area (SDM Vol. 1 10.5.1): each vCPU's x87/SSE state, switched with it. */
-struct fpu_state {
-	u8 bytes[512];
-} __aligned(16);
-
 /* "No CPU": no idle CPU asked for a vCPU, or no CPU found for it. */
 #define VCPU_NO_CPU CONFIG_MAX_CPUS
 
@@ -126,8 +121,7 @@ struct vcpu_clock {
 struct vcpu {
 	struct vm *vm;
 	u32 id; /* also its APIC ID */
-	struct vcpu_regs regs;
-	struct fpu_state fpu;
+	struct vcpu_regs regs; /* x87/SSE/AVX, debug registers, ...: the vendor code's */
 	u64 spec_ctrl; /* the guest's IA32_SPEC_CTRL (vmm/msr.c, docs/speculation.md) */
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
 	/* The physical CPU it runs on (docs/scheduling.md): placed at start, changed only by
@@ -164,8 +158,8 @@ struct vendor_ops {
 	void (*advance_rip)(struct vcpu *vcpu, const struct vm_exit *exit);
 	/* Sets the vCPU's architectural state anew (a start-up IPI); runs on its own CPU. */
 	void (*vcpu_reset)(struct vcpu *vcpu, const struct guest_entry_state *entry);
-	/* Lets go of per-CPU state for the vCPU (VMCLEAR) before it is destroyed or rebuilt;
-	 * runs on its own CPU. */
+	/* Lets go of per-CPU state for the vCPU (VMCLEAR, registers the CPU still holds for it)
+	 * before it moves, is destroyed or rebuilt; runs on its own CPU. */
 	void (*vcpu_unload)(struct vcpu *vcpu);
 	/* Queues an external interrupt for the next entry; false when the guest cannot take
 	 * one now (RFLAGS.IF clear, an STI/MOV SS shadow, or another event queued). */

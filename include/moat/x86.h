@@ -92,6 +92,53 @@ static inline void x86_fxrstor(const void *area)
 	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
 }
 
+/* XSAVE/XRSTOR of the components in mask (SDM Vol. 1 13.7, 13.8); area 64-byte aligned. */
+static inline void x86_xsave(void *area, u64 mask)
+{
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((u32)mask), "d"((u32)(mask >> 32))
+			 : "memory");
+}
+
+static inline void x86_xrstor(const void *area, u64 mask)
+{
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((u32)mask), "d"((u32)(mask >> 32))
+			 : "memory");
+}
+
+/* XCR0, the one extended control register (SDM Vol. 1 13.3); needs CR4.OSXSAVE. */
+static inline u64 x86_xgetbv0(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void x86_xsetbv0(u64 value)
+{
+	__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)value), "d"((u32)(value >> 32)) : "memory");
+}
+
+/* Debug registers DR0-DR3, DR6 and DR7 (SDM Vol. 3 17.2). */
+#define X86_DEBUG_REG(n)                                                \
+	static inline u64 x86_read_dr##n(void)                          \
+	{                                                               \
+		u64 v;                                                  \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));       \
+		return v;                                               \
+	}                                                               \
+	static inline void x86_write_dr##n(u64 v)                       \
+	{                                                               \
+		__asm__ volatile("mov %0, %%db" #n ::"r"(v) : "memory"); \
+	}
+X86_DEBUG_REG(0)
+X86_DEBUG_REG(1)
+X86_DEBUG_REG(2)
+X86_DEBUG_REG(3)
+X86_DEBUG_REG(6)
+X86_DEBUG_REG(7)
+#undef X86_DEBUG_REG
+
 static inline void x86_cli(void)
 {
 	__asm__ volatile("cli" ::: "memory");
@@ -124,6 +171,7 @@ static inline __noreturn void x86_halt_forever(void)
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX 0xc0000103
 
 /* EFER bits (AMD APM Vol. 2 3.1.7). */
 #define EFER_SCE BIT(0)
@@ -144,9 +192,14 @@ static inline __noreturn void x86_halt_forever(void)
 #define CR4_OSFXSR BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
 #define CR4_VMXE BIT(13)
+#define CR4_OSXSAVE BIT(18)
 
 #define RFLAGS_RESERVED_ONE BIT(1)
 #define RFLAGS_IF BIT(9)
+
+/* DR6 and DR7 after reset: no breakpoint condition, none enabled (SDM Vol. 3 17.2.3-4). */
+#define DR6_RESET_VALUE 0xffff0ff0ULL
+#define DR7_RESET_VALUE 0x400ULL
 
 /* The PAT value after reset (SDM Vol. 3 11.12.4). */
 #define PAT_RESET_VALUE 0x0007040600070406ULL

@@ -79,6 +79,9 @@ static void test_skylake_config(void **state)
 	assert_true(config.exit & EXIT_HOST_ADDRESS_SPACE_SIZE);
 	assert_true(config.exit & EXIT_LOAD_EFER);
 	assert_true(config.entry & ENTRY_LOAD_EFER);
+	/* the guest's DR7 and DEBUGCTL live in the VMCS, or every exit would reset DR7 */
+	assert_true(config.exit & EXIT_SAVE_DEBUG_CONTROLS);
+	assert_true(config.entry & ENTRY_LOAD_DEBUG_CONTROLS);
 	assert_false(config.entry & ENTRY_IA32E_MODE_GUEST);
 	/* ... but it may be set at run time, when a guest enters long mode */
 	assert_true(config.long_mode_guests);

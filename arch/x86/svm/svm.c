@@ -31,6 +31,8 @@ _Static_assert(__builtin_offsetof(struct vcpu_regs, r15) == 120, "svm_entry.S RE
 /* Per-CPU host state. */
 static hpa_t host_save_area[CONFIG_MAX_CPUS];   /* VM_HSAVE_PA: where VMRUN keeps host state */
 static hpa_t host_vmload_area[CONFIG_MAX_CPUS]; /* VMSAVE image of Moat's own FS/GS/TR/... */
+/* The vCPU whose guest_context this CPU holds (the one that ran here last). */
+static struct vcpu *svm_current[CONFIG_MAX_CPUS];
 static u32 svm_asid_limit;
 static struct svm_asid_cpu svm_asid_cpus[CONFIG_MAX_CPUS];
 static bool svm_has_nrips;
@@ -68,6 +70,7 @@ static int svm_cpu_enable(u32 cpu)
 {
 	if (!host_save_area[cpu] || !host_vmload_area[cpu])
 		return -MOAT_ENOMEM;
+	guest_context_cpu_init();
 	x86_wrmsr(MSR_EFER, x86_rdmsr(MSR_EFER) | EFER_SVME);
 	x86_wrmsr(MSR_VM_HSAVE_PA, host_save_area[cpu]);
 	svm_asid_cpu_init(&svm_asid_cpus[cpu], svm_asid_limit);
@@ -170,6 +173,9 @@ static void svm_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 
 	if (!svm)
 		return;
+	if (svm_current[vcpu->cpu] == vcpu)
+		svm_current[vcpu->cpu] = NULL;
+	guest_context_destroy(&svm->context, frames);
 	if (svm->vmcb)
 		frame_free(frames, ptr_to_hpa(svm->vmcb), 1);
 	if (svm->iopm)
@@ -180,9 +186,20 @@ static void svm_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 	vcpu->vendor = NULL;
 }
 
+/* Keeps the registers of vcpu, which ran on this CPU last, for wherever it runs next. */
+static void svm_save_cpu_state(struct vcpu *vcpu)
+{
+	guest_context_save(&svm_of(vcpu)->context);
+	svm_current[vcpu->cpu] = NULL;
+}
+
 static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry)
 {
 	struct svm_vcpu *svm = svm_of(vcpu);
+
+	if (svm_current[vcpu->cpu] == vcpu)
+		svm_save_cpu_state(vcpu);
+	guest_context_reset(&svm->context);
 
 	svm_init_save(&svm->vmcb->save, entry);
 	svm->vmcb->control.event_inject = 0;
@@ -201,6 +218,8 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
  * takes a fresh one there (svm_asid.c), never one with translations from an earlier stay. */
 static void svm_vcpu_unload(struct vcpu *vcpu)
 {
+	if (svm_current[vcpu->cpu] == vcpu)
+		svm_save_cpu_state(vcpu);
 	svm_asid_forget(&svm_of(vcpu)->asid);
 }
 
@@ -216,7 +235,10 @@ static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 	svm->vmcb = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
 	svm->iopm = hpa_to_ptr(frame_alloc(frames, SVM_IOPM_SIZE / PAGE_SIZE, PAGE_SIZE));
 	svm->msrpm = hpa_to_ptr(frame_alloc(frames, SVM_MSRPM_SIZE / PAGE_SIZE, PAGE_SIZE));
-	if (!svm->vmcb || !svm->iopm || !svm->msrpm) {
+	/* VMRUN loads CR2 from the VMCB, but Bochs 2.7 does not: switching it with the other
+	 * registers costs two moves per vCPU switch and keeps it the guest's own there too. */
+	if (!svm->vmcb || !svm->iopm || !svm->msrpm ||
+	    guest_context_create(&svm->context, vcpu->id, GUEST_CONTEXT_CR2, frames)) {
 		svm_vcpu_destroy(vcpu, frames);
 		return -MOAT_ENOMEM;
 	}
@@ -232,6 +254,18 @@ static int svm_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 	return 0;
 }
 
+/* Another vCPU ran on this CPU last: its registers out, vcpu's in. Out of line, so that the
+ * exit round trip of a vCPU that stays on its CPU pays one compare for it. */
+static __noinline_cold void svm_switch_to(struct vcpu *vcpu)
+{
+	struct vcpu *previous = svm_current[vcpu->cpu];
+
+	if (previous)
+		svm_save_cpu_state(previous);
+	guest_context_load(&svm_of(vcpu)->context);
+	svm_current[vcpu->cpu] = vcpu;
+}
+
 static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct svm_vcpu *svm = svm_of(vcpu);
@@ -239,6 +273,8 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	u64 spec_ctrl;
 	bool flush_all;
 
+	if (svm_current[vcpu->cpu] != vcpu)
+		svm_switch_to(vcpu);
 	vmcb->control.guest_asid = svm_asid_for_run(&svm_asid_cpus[vcpu->cpu], vcpu->cpu,
 						    &svm->asid, &flush_all);
 	if (flush_all)
@@ -367,8 +403,9 @@ static void svm_flush_nested(struct vcpu *vcpu)
 const struct vendor_ops svm_ops = {
 	.name = "AMD SVM",
 	.nested_format = &svm_npt_format,
-	/* bookkeeping page, VMCB, I/O and MSR permission maps (svm_vcpu_create) */
-	.vcpu_control_bytes = 2 * PAGE_SIZE + SVM_IOPM_SIZE + SVM_MSRPM_SIZE,
+	/* bookkeeping page, VMCB, I/O and MSR permission maps, XSAVE area (one page but with
+	 * AMX) (svm_vcpu_create) */
+	.vcpu_control_bytes = 3 * PAGE_SIZE + SVM_IOPM_SIZE + SVM_MSRPM_SIZE,
 	.cpu_prepare = svm_cpu_prepare,
 	.cpu_enable = svm_cpu_enable,
 	.vcpu_create = svm_vcpu_create,

@@ -6,6 +6,7 @@
 #include <moat/vcpu.h>
 
 #include "svm_asid.h"
+#include "../guest_context.h"
 #include "vmcb.h"
 
 struct svm_vcpu {
@@ -18,6 +19,9 @@ struct svm_vcpu {
 	/* The TPR last written through x2APIC MSR 0x808: V_TPR holds only its class (CR8), so
 	 * its sub-class (bits 3:0) is kept here while the class is unchanged. */
 	u8 tpr_written;
+	/* DR0-DR3, XCR0 and the XSAVE area, TSC_AUX: not in the VMCB (DR6, DR7 and CR2 are;
+	 * VMLOAD/VMSAVE switch the syscall MSRs); CR2 too, for Bochs (svm_vcpu_create). */
+	struct guest_context context;
 };
 
 static inline struct svm_vcpu *svm_of(struct vcpu *vcpu)

@@ -91,7 +91,7 @@ static int vmx_cpu_prepare(u32 cpu, struct frame_allocator *frames)
 static int vmx_cpu_enable(u32 cpu)
 {
 	u64 feature = x86_rdmsr(MSR_IA32_FEATURE_CONTROL);
-	u64 cr0 = x86_read_cr0(), cr4 = x86_read_cr4();
+	u64 cr0, cr4;
 	bool failed;
 
 	/* Firmware that leaves the MSR unlocked (OVMF does) lets Moat enable VMX and lock it
@@ -106,6 +106,9 @@ static int vmx_cpu_enable(u32 cpu)
 	}
 	if (!vmxon_region[cpu])
 		return -MOAT_ENOMEM;
+	guest_context_cpu_init();
+	cr0 = x86_read_cr0();
+	cr4 = x86_read_cr4();
 	/* CR0 and CR4 must hold the fixed bits in VMX operation (SDM Vol. 3 24.8). */
 	x86_write_cr0((cr0 | x86_rdmsr(MSR_VMX_CR0_FIXED0)) & x86_rdmsr(MSR_VMX_CR0_FIXED1));
 	x86_write_cr4((cr4 | x86_rdmsr(MSR_VMX_CR4_FIXED0)) & x86_rdmsr(MSR_VMX_CR4_FIXED1));
@@ -160,6 +163,26 @@ static void vmx_invvpid(u64 type, u16 vpid)
 	__asm__ volatile("invvpid %0, %1" ::"m"(descriptor), "r"(type) : "cc", "memory");
 }
 
+/* What the VMCS does not switch stays in the CPU for the vCPU that ran there last: its
+ * syscall MSRs (SDM Vol. 3 25.4.2 lists what the VMCS holds) and its guest_context. */
+static void vmx_save_cpu_state(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++)
+		vmx->swapped_msrs[i] = x86_rdmsr(vmx_swapped_msr_index[i]);
+	guest_context_save(&vmx->context);
+}
+
+static void vmx_load_cpu_state(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = vmx_of(vcpu);
+
+	for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++)
+		x86_wrmsr(vmx_swapped_msr_index[i], vmx->swapped_msrs[i]);
+	guest_context_load(&vmx->context);
+}
+
 static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
@@ -179,6 +202,7 @@ static void vmx_vcpu_destroy(struct vcpu *vcpu, struct frame_allocator *frames)
 		frame_free(frames, ptr_to_hpa(vmx->msr_bitmap), 1);
 	if (vmx->virtual_apic)
 		frame_free(frames, ptr_to_hpa(vmx->virtual_apic), 1);
+	guest_context_destroy(&vmx->context, frames);
 	frame_free(frames, ptr_to_hpa(vmx), 1);
 	vcpu->vendor = NULL;
 }
@@ -192,9 +216,8 @@ static void vmx_vcpu_unload(struct vcpu *vcpu)
 	if (vmx->configured)
 		vmx_vmclear(vmx->vmcs);
 	if (vmx_current[vcpu->cpu] == vcpu) {
-		/* Its syscall MSRs are still in this CPU: keep them for wherever it runs next. */
-		for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++)
-			vmx->swapped_msrs[i] = x86_rdmsr(vmx_swapped_msr_index[i]);
+		/* Its registers are still in this CPU: keep them for wherever it runs next. */
+		vmx_save_cpu_state(vcpu);
 		vmx_current[vcpu->cpu] = NULL;
 	}
 	vmx->launched = false;
@@ -211,6 +234,7 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	vmx->entry = *entry;
 	memset(vmx->swapped_msrs, 0, sizeof(vmx->swapped_msrs));
 	memset(vmx->virtual_apic, 0, PAGE_SIZE); /* TPR 0, as after RESET and INIT */
+	guest_context_reset(&vmx->context);
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
 					 .rsp = entry->rsp, .rip = entry->rip,
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
@@ -230,7 +254,9 @@ static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 	vmx->io_bitmaps = hpa_to_ptr(frame_alloc(frames, 2, PAGE_SIZE));
 	vmx->msr_bitmap = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
 	vmx->virtual_apic = hpa_to_ptr(frame_alloc(frames, 1, PAGE_SIZE));
-	if (!vmx->vmcs || !vmx->io_bitmaps || !vmx->msr_bitmap || !vmx->virtual_apic) {
+	if (!vmx->vmcs || !vmx->io_bitmaps || !vmx->msr_bitmap || !vmx->virtual_apic ||
+	    guest_context_create(&vmx->context, vcpu->id,
+				 GUEST_CONTEXT_DR6 | GUEST_CONTEXT_CR2, frames)) {
 		vmx_vcpu_destroy(vcpu, frames);
 		return -MOAT_ENOMEM;
 	}
@@ -240,15 +266,6 @@ static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 	return 0;
 }
 
-
-static void vmx_swap_msrs(struct vcpu *from, struct vcpu *to)
-{
-	for (u32 i = 0; i < VMX_SWAPPED_MSRS; i++) {
-		if (from && from->vendor)
-			vmx_of(from)->swapped_msrs[i] = x86_rdmsr(vmx_swapped_msr_index[i]);
-		x86_wrmsr(vmx_swapped_msr_index[i], vmx_of(to)->swapped_msrs[i]);
-	}
-}
 
 /* Makes vcpu's VMCS current, writing it the first time. Returns false on failure. */
 static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
@@ -262,7 +279,9 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->info.what = "VMCLEAR/VMPTRLD of the vCPU's VMCS failed";
 		return false;
 	}
-	vmx_swap_msrs(vmx_current[vcpu->cpu], vcpu);
+	if (vmx_current[vcpu->cpu] && vmx_current[vcpu->cpu]->vendor)
+		vmx_save_cpu_state(vmx_current[vcpu->cpu]);
+	vmx_load_cpu_state(vcpu);
 	vmx_current[vcpu->cpu] = vcpu;
 	if (vmx->configured && vmx->host_cpu != vcpu->cpu) {
 		/* The vCPU moved here (docs/scheduling.md): this CPU's GDT and TSS for the
@@ -446,9 +465,9 @@ static void vmx_flush_nested(struct vcpu *vcpu)
 const struct vendor_ops vmx_ops = {
 	.name = "Intel VMX",
 	.nested_format = &vmx_ept_format,
-	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap, virtual-APIC page
-	 * (vmx_vcpu_create) */
-	.vcpu_control_bytes = 3 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
+	/* bookkeeping page, VMCS, I/O bitmaps A and B, MSR bitmap, virtual-APIC page, XSAVE
+	 * area (one page but with AMX) (vmx_vcpu_create) */
+	.vcpu_control_bytes = 4 * PAGE_SIZE + 3 * VMX_BITMAP_SIZE,
 	.cpu_prepare = vmx_cpu_prepare,
 	.cpu_enable = vmx_cpu_enable,
 	.vcpu_create = vmx_vcpu_create,

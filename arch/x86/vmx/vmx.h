@@ -5,6 +5,7 @@
 
 #include <moat/vcpu.h>
 
+#include "../guest_context.h"
 #include "vmx_config.h"
 #include "vmx_defs.h"
 #include "vmx_long_mode.h"
@@ -26,6 +27,7 @@ struct vmx_vcpu {
 	u32 exit_instruction_length;
 	u64 cr0_shadow, cr4_shadow;
 	u64 swapped_msrs[VMX_SWAPPED_MSRS];
+	struct guest_context context; /* DR0-DR3, DR6, CR2, XCR0 and XSAVE area, TSC_AUX */
 };
 
 static inline struct vmx_vcpu *vmx_of(struct vcpu *vcpu)

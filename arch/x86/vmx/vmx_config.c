@@ -114,11 +114,14 @@ int vmx_compute_config(const struct vmx_caps *caps, struct vmx_config *out, char
 		{ "secondary", caps->proc2,
 		  PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING,
 		  PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENCLS_EXITING, 0, &out->proc2 },
+		/* The debug controls keep the guest's DR7 and IA32_DEBUGCTL in the VMCS; a VM
+		 * exit gives Moat DR7 = 0x400 and DEBUGCTL = 0 (SDM Vol. 3 28.3.1). */
 		{ "VM-exit", true_controls ? caps->true_exit : caps->exit,
 		  EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT | EXIT_SAVE_EFER |
-			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+			  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS,
 		  0, 0, &out->exit },
-		{ "VM-entry", entry_capability, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0,
+		{ "VM-entry", entry_capability,
+		  ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS, 0,
 		  ENTRY_IA32E_MODE_GUEST, &out->entry },
 	};
 

@@ -205,6 +205,7 @@ static int vmcs_setup_guest(struct vcpu *vcpu)
 		{ VMCS_GUEST_CR3, 0 },
 		{ VMCS_GUEST_CR4, vmx->cr4_shadow | cr4_fixed },
 		{ VMCS_GUEST_DR7, GUEST_DR7_INIT },
+		{ VMCS_GUEST_IA32_DEBUGCTL, 0 },
 		{ VMCS_GUEST_IA32_EFER, 0 },
 		{ VMCS_GUEST_IA32_PAT, PAT_RESET_VALUE },
 		{ VMCS_GUEST_SYSENTER_CS, 0 },
