@@ -267,13 +267,12 @@ static int vmx_vcpu_create(struct vcpu *vcpu, const struct guest_entry_state *en
 }
 
 
-/* Makes vcpu's VMCS current, writing it the first time. Returns false on failure. */
-static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
+/* Makes vcpu's VMCS and registers current on its CPU, writing the VMCS the first time.
+ * Returns false on failure. Out of line: an exit that resumes the same vCPU skips it. */
+static __noinline_cold bool vmx_make_current(struct vcpu *vcpu, struct vm_exit *exit)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
 
-	if (vmx_current[vcpu->cpu] == vcpu)
-		return true;
 	if ((!vmx->configured && !vmx_vmclear(vmx->vmcs)) || !vmx_vmptrld(vmx->vmcs)) {
 		exit->kind = VM_EXIT_INVALID_STATE;
 		exit->info.what = "VMCLEAR/VMPTRLD of the vCPU's VMCS failed";
@@ -310,6 +309,11 @@ static bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
 			vmx_invvpid(vmx_config.invvpid_type, (u16)vmx_read(VMCS_VPID));
 	}
 	return true;
+}
+
+static inline bool vmx_load_vcpu(struct vcpu *vcpu, struct vm_exit *exit)
+{
+	return vmx_current[vcpu->cpu] == vcpu || vmx_make_current(vcpu, exit);
 }
 
 static void vmx_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
