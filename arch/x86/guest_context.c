@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Switching a vCPU's registers that no VMCS or VMCB holds: the x87/SSE/AVX state with XCR0
  * (XSAVE of every component the host supports, xstate.c), DR0-DR3, TSC_AUX and, where
- * the vendor asks, DR6 and CR2. Moat is built with -mgeneral-regs-only, never sets a breakpoint (its DR7 is
- * 0x400), never takes a page fault and never reads TSC_AUX, so a vCPU's values can stay in
- * the CPU across its exits: the vendor code saves and loads them only when another vCPU is
+ * the vendor asks, DR6 and CR2. Moat is built with -mgeneral-regs-only, never sets a breakpoint
+ * (its DR7 is 0x400), never takes a page fault and never reads TSC_AUX, so a vCPU's values can stay
+ * in the CPU across its exits: the vendor code saves and loads them only when another vCPU is
  * loaded on the CPU, which keeps the exit round trip free of this work. */
 #include <moat/errno.h>
 #include <moat/log.h>
@@ -13,14 +13,14 @@
 #include "guest_context.h"
 #include "xstate.h"
 
-#define CPUID_FEATURES 1
-#define CPUID_XSAVE_LEAF 0xd
+#define CPUID_FEATURES		  1
+#define CPUID_XSAVE_LEAF	  0xd
 #define CPUID_STRUCTURED_FEATURES 7
-#define CPUID7_ECX_RDPID BIT(22)
-#define CPUID_EXT_MAX_LEAF 0x80000000u
-#define CPUID_EXT_FEATURES 0x80000001u
-#define CPUID_EXT1_EDX_RDTSCP BIT(27)
-#define CPUID_EXT_ADDRESS_SIZES 0x80000008u
+#define CPUID7_ECX_RDPID	  BIT(22)
+#define CPUID_EXT_MAX_LEAF	  0x80000000u
+#define CPUID_EXT_FEATURES	  0x80000001u
+#define CPUID_EXT1_EDX_RDTSCP	  BIT(27)
+#define CPUID_EXT_ADDRESS_SIZES	  0x80000008u
 
 static struct xstate_layout guest_xstate;
 static bool guest_has_tsc_aux; /* RDTSCP or RDPID, hence IA32_TSC_AUX (SDM Vol. 4 2.1) */
@@ -43,9 +43,12 @@ void guest_context_probe(void)
 		leafd = x86_cpuid(CPUID_XSAVE_LEAF, 0);
 	if (x86_cpuid(CPUID_EXT_MAX_LEAF, 0).eax >= CPUID_EXT_ADDRESS_SIZES)
 		ext8 = x86_cpuid(CPUID_EXT_ADDRESS_SIZES, 0);
-	cpuid = (struct xstate_cpuid){ .max_basic_leaf = leaf0.eax, .leaf1_ecx = leaf1.ecx,
-				       .leafd_eax = leafd.eax, .leafd_edx = leafd.edx,
-				       .leafd_ecx = leafd.ecx, .amd = guest_cpu_is_amd(&leaf0),
+	cpuid = (struct xstate_cpuid){ .max_basic_leaf = leaf0.eax,
+				       .leaf1_ecx = leaf1.ecx,
+				       .leafd_eax = leafd.eax,
+				       .leafd_edx = leafd.edx,
+				       .leafd_ecx = leafd.ecx,
+				       .amd = guest_cpu_is_amd(&leaf0),
 				       .ext8_ebx = ext8.ebx };
 	xstate_choose(&cpuid, &guest_xstate);
 	guest_has_tsc_aux = (x86_cpuid(CPUID_EXT_FEATURES, 0).edx & CPUID_EXT1_EDX_RDTSCP) ||
@@ -91,7 +94,8 @@ int guest_context_create(struct guest_context *ctx, u32 vcpu_id, u32 flags,
 
 	if (!area)
 		return -MOAT_ENOMEM;
-	*ctx = (struct guest_context){ .fpu = hpa_to_ptr(area), .tsc_aux = vcpu_id,
+	*ctx = (struct guest_context){ .fpu = hpa_to_ptr(area),
+				       .tsc_aux = vcpu_id,
 				       .flags = flags };
 	guest_context_init_fpu(ctx->fpu);
 	guest_context_reset(ctx);
@@ -102,7 +106,8 @@ void guest_context_destroy(struct guest_context *ctx, struct frame_allocator *fr
 {
 	if (!ctx->fpu)
 		return;
-	frame_free(frames, ptr_to_hpa(ctx->fpu), ALIGN_UP(guest_xstate.size, PAGE_SIZE) / PAGE_SIZE);
+	frame_free(frames, ptr_to_hpa(ctx->fpu),
+		   ALIGN_UP(guest_xstate.size, PAGE_SIZE) / PAGE_SIZE);
 	ctx->fpu = NULL;
 }
 

@@ -9,11 +9,11 @@
 #include <moat/types.h>
 
 struct guest_context {
-	u64 dr[4];     /* DR0-DR3: neither vendor switches them */
-	u64 dr6, cr2;  /* with GUEST_CONTEXT_DR6 / _CR2 (the VMCB holds both, the VMCS neither) */
-	u64 xcr0;      /* the guest's XCR0, in the CPU while it runs */
-	u64 tsc_aux;   /* IA32_TSC_AUX, what RDTSCP returns in ECX */
-	void *fpu;     /* XSAVE area (FXSAVE image without XSAVE), page aligned */
+	u64 dr[4];    /* DR0-DR3: neither vendor switches them */
+	u64 dr6, cr2; /* with GUEST_CONTEXT_DR6 / _CR2 (the VMCB holds both, the VMCS neither) */
+	u64 xcr0;     /* the guest's XCR0, in the CPU while it runs */
+	u64 tsc_aux;  /* IA32_TSC_AUX, what RDTSCP returns in ECX */
+	void *fpu;    /* XSAVE area (FXSAVE image without XSAVE), page aligned */
 	u32 flags;
 };
 

@@ -3,8 +3,8 @@
  * XSAVE of every component the CPU supports where it has XSAVE, FXSAVE otherwise. */
 #include "xstate.h"
 
-#define CPUID_XSAVE_LEAF 0xd
-#define CPUID1_ECX_XSAVE BIT(26)
+#define CPUID_XSAVE_LEAF		0xd
+#define CPUID1_ECX_XSAVE		BIT(26)
 #define CPUID_EXT8_EBX_RSTR_FP_ERR_PTRS BIT(2)
 
 void xstate_choose(const struct xstate_cpuid *cpuid, struct xstate_layout *out)
@@ -13,8 +13,10 @@ void xstate_choose(const struct xstate_cpuid *cpuid, struct xstate_layout *out)
 
 	bool clear = cpuid->amd && !(cpuid->ext8_ebx & CPUID_EXT8_EBX_RSTR_FP_ERR_PTRS);
 
-	*out = (struct xstate_layout){ .xsave = false, .mask = XSTATE_X87 | XSTATE_SSE,
-				       .size = XSTATE_LEGACY_BYTES, .clear_x87_pointers = clear };
+	*out = (struct xstate_layout){ .xsave = false,
+				       .mask = XSTATE_X87 | XSTATE_SSE,
+				       .size = XSTATE_LEGACY_BYTES,
+				       .clear_x87_pointers = clear };
 	/* x87 and SSE are always supported with XSAVE; a CPU saying otherwise, or an area too
 	 * small for the header, is not trusted with it. */
 	if (!(cpuid->leaf1_ecx & CPUID1_ECX_XSAVE) || cpuid->max_basic_leaf < CPUID_XSAVE_LEAF ||

@@ -9,22 +9,33 @@
 
 /* CPUID.(0DH,0) as these CPUs report it (EAX = supported XCR0 bits, ECX = area size). */
 static const struct xstate_cpuid skylake_server = {
-	.max_basic_leaf = 0x16, .leaf1_ecx = CPUID1_ECX_XSAVE,
-	.leafd_eax = 0x2ff, .leafd_ecx = 0xa88, /* x87..AVX-512, PKRU: 2696 bytes */
+	.max_basic_leaf = 0x16,
+	.leaf1_ecx = CPUID1_ECX_XSAVE,
+	.leafd_eax = 0x2ff,
+	.leafd_ecx = 0xa88, /* x87..AVX-512, PKRU: 2696 bytes */
 };
 static const struct xstate_cpuid sapphire_rapids = {
-	.max_basic_leaf = 0x20, .leaf1_ecx = CPUID1_ECX_XSAVE,
-	.leafd_eax = 0x602e7, .leafd_ecx = 0x2b00, /* with AMX tiles: 11008 bytes */
+	.max_basic_leaf = 0x20,
+	.leaf1_ecx = CPUID1_ECX_XSAVE,
+	.leafd_eax = 0x602e7,
+	.leafd_ecx = 0x2b00, /* with AMX tiles: 11008 bytes */
 };
 static const struct xstate_cpuid zen3 = {
-	.max_basic_leaf = 0x10, .leaf1_ecx = CPUID1_ECX_XSAVE,
-	.leafd_eax = 0x207, .leafd_ecx = 0x988, /* x87, SSE, AVX, PKRU */
-	.amd = true, .ext8_ebx = 0x0300d205, /* RstrFpErrPtrs (bit 2) set */
+	.max_basic_leaf = 0x10,
+	.leaf1_ecx = CPUID1_ECX_XSAVE,
+	.leafd_eax = 0x207,
+	.leafd_ecx = 0x988, /* x87, SSE, AVX, PKRU */
+	.amd = true,
+	.ext8_ebx = 0x0300d205, /* RstrFpErrPtrs (bit 2) set */
 };
 static const struct xstate_cpuid piledriver = {
-	.max_basic_leaf = 0xd, .leaf1_ecx = CPUID1_ECX_XSAVE,
-	.leafd_eax = 0x7, .leafd_edx = 0x40000000, /* LWP, XCR0 bit 62 */
-	.leafd_ecx = 0x3c0, .amd = true, .ext8_ebx = 0,
+	.max_basic_leaf = 0xd,
+	.leaf1_ecx = CPUID1_ECX_XSAVE,
+	.leafd_eax = 0x7,
+	.leafd_edx = 0x40000000, /* LWP, XCR0 bit 62 */
+	.leafd_ecx = 0x3c0,
+	.amd = true,
+	.ext8_ebx = 0,
 };
 static const struct xstate_cpuid nehalem = { .max_basic_leaf = 0xb, .leaf1_ecx = 0 };
 
@@ -100,15 +111,15 @@ static void test_xcr0_rules_of_xsetbv(void **state)
 {
 	u64 all = 0x602ff;
 
-	assert_false(xstate_xcr0_valid(0, all));          /* x87 is always on */
+	assert_false(xstate_xcr0_valid(0, all)); /* x87 is always on */
 	assert_false(xstate_xcr0_valid(0x2, all));
-	assert_false(xstate_xcr0_valid(0x5, all));        /* AVX without SSE */
+	assert_false(xstate_xcr0_valid(0x5, all)); /* AVX without SSE */
 	assert_false(xstate_xcr0_valid(0x9, all) || xstate_xcr0_valid(0x13, all)); /* MPX half */
 	assert_true(xstate_xcr0_valid(0x1b, all));
-	assert_false(xstate_xcr0_valid(0x67, all));       /* AVX-512 incomplete */
-	assert_false(xstate_xcr0_valid(0xe3, all));       /* AVX-512 without AVX */
+	assert_false(xstate_xcr0_valid(0x67, all)); /* AVX-512 incomplete */
+	assert_false(xstate_xcr0_valid(0xe3, all)); /* AVX-512 without AVX */
 	assert_true(xstate_xcr0_valid(0xe7, all));
-	assert_false(xstate_xcr0_valid(0x20007, all));    /* TILECFG without TILEDATA */
+	assert_false(xstate_xcr0_valid(0x20007, all)); /* TILECFG without TILEDATA */
 	assert_true(xstate_xcr0_valid(0x60007, all));
 }
 
