@@ -30,7 +30,7 @@ GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_
 	hostile_console bystander hostile_regs
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
-GUEST_FLAT += crasher window
+GUEST_FLAT += crasher window hostile_ipiflood
 # The exceptions Moat intercepts, reflected into the guest (README.md).
 GUEST_FLAT += exceptions
 GUEST_MULTIBOOT := mbinfo
