@@ -30,8 +30,11 @@ struct sched_cpu {
 	struct sched_switches switches;
 };
 
-/* Charges one exit and ticks of run time; stops or crashes the guest past its limits. */
-static void sched_charge(struct vcpu *vcpu, u64 ticks)
+/* Charges ticks of run time and, unless it was a host event, one exit; stops or crashes the
+ * guest past its limits. A host event (Moat's timer, a kick, an NMI, an interrupt window) is
+ * not the guest's doing: another guest's IPIs to a vCPU on this CPU must never make this one
+ * an exit flood. Its time still counts as run time. */
+static void sched_charge(struct vcpu *vcpu, u64 ticks, bool guest_exit)
 {
 	struct vm *vm = vcpu->vm;
 	struct vcpu_clock *clock = &vcpu->clock;
@@ -40,7 +43,8 @@ static void sched_charge(struct vcpu *vcpu, u64 ticks)
 	u64 guest_ticks = __atomic_add_fetch(&vm->run_ticks, ticks, __ATOMIC_RELAXED);
 
 	clock->run_ticks += ticks;
-	clock->window_exits++;
+	if (guest_exit)
+		clock->window_exits++;
 	if (config->time_limit_ms && guest_ticks >= (u64)config->time_limit_ms * vm->tsc_per_ms) {
 		vm_audit(vcpu, AUDIT_TIME_LIMIT, config->time_limit_ms, guest_ticks, AUDIT_STOPPED,
 			 NULL);
@@ -84,7 +88,7 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 		vcpu->clock.exits++;
 		exit_handle(vcpu, &exit);
 		if (vm_is_running(vcpu->vm))
-			sched_charge(vcpu, now - entry);
+			sched_charge(vcpu, now - entry, exit.kind != VM_EXIT_HOST_EVENT);
 		entry = now;
 	} while (vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) && now - start < slice_ticks);
 	return now;

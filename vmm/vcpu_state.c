@@ -85,33 +85,48 @@ static void vcpu_kick(struct vcpu *target)
 		target->vm->kick(__atomic_load_n(&target->cpu, __ATOMIC_ACQUIRE));
 }
 
+/*
+ * A request is worth a kick only when the target's CPU must act on it now: the target woke
+ * (its CPU may be idle in HLT, or running another vCPU that should give way at its slice),
+ * or it is runnable and may be inside the guest right now, where only an exit lets it take
+ * the request. A vCPU waiting for SIPI, or halted with interrupts off, takes nothing: a kick
+ * would only interrupt whoever runs on that CPU (docs/scheduling.md, "Kicks").
+ */
 void vcpu_post_interrupt(struct vcpu *target, u8 vector)
 {
 	struct vm *vm = target->vm;
+	bool woke, runnable;
 
 	__atomic_fetch_or(&target->apic.irr[vector / VLAPIC_BITS_PER_WORD],
 			  1u << (vector % VLAPIC_BITS_PER_WORD), __ATOMIC_RELEASE);
-	__atomic_store_n(&target->apic.pending, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&target->apic.pending, 1, __ATOMIC_SEQ_CST);
 	spin_lock(&vm->lock);
-	if (target->run_state == VCPU_HALTED && target->halted_with_interrupts)
+	woke = target->run_state == VCPU_HALTED && target->halted_with_interrupts;
+	if (woke)
 		vcpu_set_state(target, VCPU_RUNNABLE);
+	runnable = target->run_state == VCPU_RUNNABLE;
 	spin_unlock(&vm->lock);
-	vcpu_kick(target);
+	/* One kick until the target takes its requests: it takes them all at that entry. */
+	if (runnable && !__atomic_exchange_n(&target->apic.kicked, 1, __ATOMIC_SEQ_CST))
+		vcpu_kick(target);
 }
 
 void vcpu_post_init(struct vcpu *target)
 {
 	struct vm *vm = target->vm;
-	bool stuck;
+	bool stuck, was_runnable;
 
 	spin_lock(&vm->lock);
+	/* Only a vCPU that may be running must be made to leave the guest. */
+	was_runnable = target->run_state == VCPU_RUNNABLE;
 	vcpu_set_state(target, VCPU_WAIT_SIPI);
 	target->sipi_pending = false;
 	/* INIT resets the local APIC, requests included (SDM Vol. 3 11.4.7.3). */
 	vlapic_reset(&target->apic);
 	stuck = !vm_any_runnable(vm);
 	spin_unlock(&vm->lock);
-	vcpu_kick(target);
+	if (was_runnable)
+		vcpu_kick(target);
 	if (stuck)
 		vm_stop_stuck(target, 0);
 }
@@ -119,6 +134,7 @@ void vcpu_post_init(struct vcpu *target)
 void vcpu_post_sipi(struct vcpu *target, u8 vector)
 {
 	struct vm *vm = target->vm;
+	bool started = false;
 
 	spin_lock(&vm->lock);
 	/* A SIPI to a vCPU that is not waiting for one is ignored (SDM Vol. 3 11.6.1). */
@@ -126,9 +142,11 @@ void vcpu_post_sipi(struct vcpu *target, u8 vector)
 		target->sipi_pending = true;
 		target->sipi_vector = vector;
 		vcpu_set_state(target, VCPU_RUNNABLE);
+		started = true;
 	}
 	spin_unlock(&vm->lock);
-	vcpu_kick(target);
+	if (started)
+		vcpu_kick(target);
 }
 
 static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
@@ -157,8 +175,11 @@ void vcpu_take_requests(struct vcpu *vcpu)
 	}
 	if (start)
 		vcpu_start_from_sipi(vcpu, vector);
-	/* A request posted after the exchange sets pending again, so it is never missed. */
-	if (!__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_ACQ_REL))
+	/* From here on a new request kicks again; one posted after the exchange below sets
+	 * pending again, so it is never missed. Both are full barriers, so a sender that still
+	 * saw kicked set has its pending seen here. */
+	__atomic_exchange_n(&vcpu->apic.kicked, 0, __ATOMIC_SEQ_CST);
+	if (!__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_SEQ_CST))
 		return;
 	request = vlapic_highest_request(&vcpu->apic);
 	if (request >= 0 && vm->ops->inject_interrupt(vcpu, (u8)request))

@@ -195,6 +195,7 @@ void vlapic_reset(struct vlapic *apic)
 	for (u32 i = 0; i < VLAPIC_VECTOR_WORDS; i++)
 		__atomic_store_n(&apic->irr[i], 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&apic->pending, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&apic->kicked, 0, __ATOMIC_RELEASE);
 	/* The TPR (CR8) is reset with the vCPU's registers, by the vendor's vcpu_reset. */
 	apic->svr = X2APIC_SVR_RESET;
 	apic->icr = 0;

@@ -103,6 +103,7 @@ enum vcpu_run_state {
 struct vlapic {
 	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors; other CPUs set bits atomically */
 	u32 pending; /* set after an irr bit: the entry path scans irr only then */
+	u32 kicked;  /* its CPU was kicked for a request and it has not taken requests since */
 	u32 svr;     /* the TPR is the vendor's (VCPU_TPR): CR8 and MSR 0x808 are one register */
 	u64 icr;
 };

@@ -169,7 +169,10 @@ static void send_fixed(u32 sender, u64 icr, u32 targets)
 		assert_int_equal(requested(i, vector), target);
 		if (i != sender)
 			assert_int_equal(!!(fake.kicked & cpu_bit(i)), target);
+		/* As if each target entered and took its requests. */
 		memset(vm.vcpus[i].apic.irr, 0, sizeof(vm.vcpus[i].apic.irr));
+		vm.vcpus[i].apic.pending = 0;
+		vm.vcpus[i].apic.kicked = 0;
 	}
 }
 
@@ -469,6 +472,51 @@ static void test_init_stops_waiting_and_clears_pending_sipi(void **state)
 	assert_int_equal(vm.state, VM_STATE_RUNNING);
 }
 
+/* Kicks only where the target's CPU must act (docs/scheduling.md, "Kicks"): a flood of IPIs
+ * at a vCPU that cannot take them never interrupts whoever runs on its CPU. */
+static void test_no_kick_for_a_vcpu_that_takes_nothing(void **state)
+{
+	struct vcpu *waiting = &vm.vcpus[1], *asleep = &vm.vcpus[2];
+
+	waiting->run_state = VCPU_WAIT_SIPI;
+	asleep->regs.rflags = RFLAGS_RESERVED_ONE; /* cli; hlt */
+	vcpu_halt(asleep);
+	assert_int_equal(asleep->run_state, VCPU_HALTED);
+	fake.kicked = 0;
+	for (u32 i = 0; i < 1000; i++) {
+		assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR, ICR_DEST(1) | 0x40));
+		assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR, ICR_DEST(2) | 0x40));
+		/* A SIPI to a vCPU that is not waiting for one is ignored, and kicks nobody. */
+		assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR,
+					     ICR_DEST(3) | ICR_STARTUP | SIPI_VECTOR));
+	}
+	assert_int_equal(fake.kicked, 0);
+	/* INIT to a vCPU that is not running changes its state but needs no kick. */
+	assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR,
+				     ICR_DEST(2) | ICR_INIT | ICR_LEVEL_ASSERT));
+	assert_int_equal(asleep->run_state, VCPU_WAIT_SIPI);
+	assert_int_equal(fake.kicked, 0);
+	/* INIT to a running one must make it leave the guest. */
+	assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR,
+				     ICR_DEST(3) | ICR_INIT | ICR_LEVEL_ASSERT));
+	assert_int_equal(fake.kicked, cpu_bit(3));
+	assert_int_equal(vm.state, VM_STATE_RUNNING);
+}
+
+/* Requests to a running vCPU that has not entered since the last kick share that kick. */
+static void test_kicks_coalesce_until_the_target_enters(void **state)
+{
+	struct vcpu *target = &vm.vcpus[1];
+
+	fake.kicks = 0;
+	for (u32 i = 0; i < 100; i++)
+		assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR, ICR_DEST(1) | (0x40 + i)));
+	assert_int_equal(fake.kicks, 1);
+	vcpu_prepare_entry(target); /* takes the requests: the next one kicks again */
+	assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR, ICR_DEST(1) | 0x30));
+	assert_int_equal(fake.kicks, 2);
+}
+
 static void test_halt_wakes_on_fixed_ipi(void **state)
 {
 	struct vcpu *sleeper = &vm.vcpus[1];
@@ -581,6 +629,8 @@ int main(void)
 		cmocka_unit_test_setup(test_init_stops_waiting_and_clears_pending_sipi, setup),
 		cmocka_unit_test_setup(test_start_up_wins_over_a_late_halt, setup),
 		cmocka_unit_test_setup(test_requests_after_sipi_survive_the_start, setup),
+		cmocka_unit_test_setup(test_no_kick_for_a_vcpu_that_takes_nothing, setup),
+		cmocka_unit_test_setup(test_kicks_coalesce_until_the_target_enters, setup),
 		cmocka_unit_test_setup(test_halt_wakes_on_fixed_ipi, setup),
 		cmocka_unit_test_setup(test_halt_with_interrupts_off_stays_asleep, setup),
 		cmocka_unit_test_setup(test_halt_with_request_waiting_does_not_sleep, setup),
