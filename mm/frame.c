@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The host frame allocator: free host memory as a sorted array of disjoint page ranges, first
- * fit with alignment, zeroed on allocation and on free, neighbours merged on free. */
+ * fit with alignment, zeroed on allocation and on free, neighbours merged on free. One lock
+ * inside guards the table, so every caller on every CPU is covered; memory is zeroed while
+ * the lock is not held, so one CPU zeroing a large range never stalls another's allocation. */
 #include <moat/errno.h>
 #include <moat/frame.h>
 #include <moat/log.h>
@@ -80,7 +82,7 @@ void frame_init(struct frame_allocator *fa)
 	memset(fa, 0, sizeof(*fa));
 }
 
-int frame_add_range(struct frame_allocator *fa, hpa_t base, u64 size)
+static int frame_add_range_locked(struct frame_allocator *fa, hpa_t base, u64 size)
 {
 	u64 start, end, pages;
 	int ret;
@@ -109,6 +111,16 @@ int frame_add_range(struct frame_allocator *fa, hpa_t base, u64 size)
 	fa->free_pages += pages;
 	fa->total_pages += pages;
 	return 0;
+}
+
+int frame_add_range(struct frame_allocator *fa, hpa_t base, u64 size)
+{
+	int ret;
+
+	spin_lock(&fa->lock);
+	ret = frame_add_range_locked(fa, base, size);
+	spin_unlock(&fa->lock);
+	return ret;
 }
 
 /* Removes the part of free range index that lies in [start, end); returns the pages removed. */
@@ -143,7 +155,7 @@ static u64 frame_carve(struct frame_allocator *fa, u32 index, hpa_t start, hpa_t
 	return removed;
 }
 
-void frame_reserve_range(struct frame_allocator *fa, hpa_t base, u64 size)
+static void frame_reserve_range_locked(struct frame_allocator *fa, hpa_t base, u64 size)
 {
 	hpa_t start = ALIGN_DOWN(base, PAGE_SIZE);
 	hpa_t end;
@@ -166,6 +178,13 @@ void frame_reserve_range(struct frame_allocator *fa, hpa_t base, u64 size)
 		fa->free_pages -= removed;
 		fa->total_pages -= removed;
 	}
+}
+
+void frame_reserve_range(struct frame_allocator *fa, hpa_t base, u64 size)
+{
+	spin_lock(&fa->lock);
+	frame_reserve_range_locked(fa, base, size);
+	spin_unlock(&fa->lock);
 }
 
 /*
@@ -196,6 +215,7 @@ hpa_t frame_alloc(struct frame_allocator *fa, u64 pages, u64 align)
 			  (unsigned long long)pages, (unsigned long long)align);
 		return 0;
 	}
+	spin_lock(&fa->lock);
 	for (u32 i = 0; i < fa->range_count; i++) {
 		hpa_t at = frame_fit(fa, &fa->free[i], len, align);
 
@@ -203,16 +223,20 @@ hpa_t frame_alloc(struct frame_allocator *fa, u64 pages, u64 align)
 			continue;
 		frame_carve(fa, i, at, at + len);
 		fa->free_pages -= pages;
+		spin_unlock(&fa->lock);
 		memset(hpa_to_ptr(at), 0, len);
 		return at;
 	}
+	spin_unlock(&fa->lock);
 	log_debug("frame: no free range for 0x%llx pages aligned to 0x%llx (0x%llx pages free)",
 		  (unsigned long long)pages, (unsigned long long)align,
 		  (unsigned long long)fa->free_pages);
 	return 0;
 }
 
-void frame_free(struct frame_allocator *fa, hpa_t base, u64 pages)
+/* Moat's own bugs (a bad or double free): refuse rather than corrupt the list or zero memory
+ * someone else owns. Called with the lock held. */
+static bool frame_free_is_bad(const struct frame_allocator *fa, hpa_t base, u64 pages)
 {
 	u64 len = pages * PAGE_SIZE;
 
@@ -220,20 +244,38 @@ void frame_free(struct frame_allocator *fa, hpa_t base, u64 pages)
 	    range_wraps(base, len) || fa->free_pages + pages > fa->total_pages) {
 		log_error("frame: bad free of 0x%llx pages at 0x%llx", (unsigned long long)pages,
 			  (unsigned long long)base);
-		return;
+		return true;
 	}
-	/* Moat's own bug (a double free): refuse rather than corrupt the list. */
 	if (frame_overlaps_free(fa, base, len)) {
 		log_error("frame: freeing 0x%llx pages at 0x%llx: already free (double free)",
 			  (unsigned long long)pages, (unsigned long long)base);
+		return true;
+	}
+	return false;
+}
+
+void frame_free(struct frame_allocator *fa, hpa_t base, u64 pages)
+{
+	bool bad;
+
+	spin_lock(&fa->lock);
+	bad = frame_free_is_bad(fa, base, pages);
+	spin_unlock(&fa->lock);
+	if (bad)
+		return;
+	/* The caller still owns the frames: zeroing them needs no lock. */
+	memset(hpa_to_ptr(base), 0, pages * PAGE_SIZE);
+	spin_lock(&fa->lock);
+	if (frame_free_is_bad(fa, base, pages)) {
+		spin_unlock(&fa->lock);
 		return;
 	}
-	memset(hpa_to_ptr(base), 0, len);
 	if (frame_insert_merged(fa, base, pages)) {
 		log_error("frame: range table full, 0x%llx pages at 0x%llx lost",
 			  (unsigned long long)pages, (unsigned long long)base);
 		fa->total_pages -= pages;
-		return;
+	} else {
+		fa->free_pages += pages;
 	}
-	fa->free_pages += pages;
+	spin_unlock(&fa->lock);
 }

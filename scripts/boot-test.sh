@@ -4,8 +4,9 @@
 # tests/boot/NAME.expect says what Moat's serial output must (+ REGEX) and must not
 # (- REGEX) contain; "~ MACHINE: reason" skips a machine that cannot run the test, and
 # "= cpus N [M ...]" runs it on a machine with N CPUs (then M, ...; default 1), "= threads T"
-# makes those CPUs T SMT threads per core (default 1: no SMT), and "@ MACHINE" also runs it on
-# a machine outside the default matrix when no matrix is given. Prints one
+# makes those CPUs T SMT threads per core (default 1: no SMT), "= memory MIB" gives the Bochs
+# machines MIB of RAM (default 256; QEMU has 1024), and "@ MACHINE" also runs it on a machine
+# outside the default matrix when no matrix is given. Prints one
 # PASS/FAIL/SKIP line per run, named boot/MACHINE/TEST (TEST.Ncpus when N > 1), and a count.
 # Usage: boot-test.sh [--matrix svm-qemu[,...]] [NAME...]
 #   machines: svm-qemu  AMD SVM + NPT in QEMU TCG
@@ -66,15 +67,25 @@ run_svm_qemu() {
 	timeout "$timeout_s" "${QEMU_CMD[@]}" >"$dir/qemu.out" 2>&1
 }
 
+# "= memory MIB" in a test's .expect file: the Bochs machine's RAM (default 256 MiB; QEMU
+# always has 1024 MiB).
+bochs_memory() {
+	local mib
+	mib=$(sed -n 's/^= memory \([0-9][0-9]*\)$/\1/p' "tests/boot/$1.expect" | head -1)
+	echo "${mib:-256}"
+}
+
+# run_bochs MODEL NAME DIR CPUS
 run_bochs() {
-	local model=$1 dir=$2 cpus=$3 threads=$4
+	local model=$1 name=$2 dir=$3 cpus=$4
 	scripts/bochs-run.sh --model "$model" --image "$dir/esp.img" --serial "$dir/serial.raw" \
-		--log "$dir/bochs.log" --timeout "$timeout_s" --cpus "$cpus" --threads "$threads" \
+		--log "$dir/bochs.log" --timeout "$timeout_s" --cpus "$cpus" \
+		--threads "$(smt_threads "$name")" --memory "$(bochs_memory "$name")" \
 		>"$dir/bochs.out" 2>&1
 }
-run_vmx_bochs() { run_bochs corei7_skylake_x "$2" "$3" "$(smt_threads "$1")"; }
-run_svm_bochs() { run_bochs ryzen "$2" "$3" "$(smt_threads "$1")"; }
-run_vmx_bochs_tgl() { run_bochs tigerlake "$2" "$3" "$(smt_threads "$1")"; }
+run_vmx_bochs() { run_bochs corei7_skylake_x "$1" "$2" "$3"; }
+run_svm_bochs() { run_bochs ryzen "$1" "$2" "$3"; }
+run_vmx_bochs_tgl() { run_bochs tigerlake "$1" "$2" "$3"; }
 
 # Why a VM entry failed, from Bochs' log (error: action=report logs each failed check).
 show_vmfail() {
@@ -137,7 +148,7 @@ run_one() {
 }
 
 export -f run_one run_label check_expect smt_threads run_svm_qemu run_bochs run_vmx_bochs \
-	run_svm_bochs run_vmx_bochs_tgl show_vmfail \
+	run_svm_bochs run_vmx_bochs_tgl show_vmfail bochs_memory \
 	qemu_cmd
 export timeout_s OVMF_CODE OVMF_VARS
 pairs=()

@@ -12,7 +12,7 @@ static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
 	"time-limit-ms", "max-exits-per-second", "cpu",	   "dedicated",
-	"console-bytes-per-second",
+	"console-bytes-per-second", "restart-backoff-max-ms",
 };
 
 static const struct {
@@ -266,7 +266,10 @@ static bool config_guest_policy(const void *fdt, int node, struct guest_config *
 				   &guest->time_limit_ms, reason) &&
 	       config_guest_number(fdt, node, "max-exits-per-second", UINT32_MAX,
 				   CONFIG_DEFAULT_MAX_EXITS_PER_SECOND,
-				   &guest->max_exits_per_second, reason);
+				   &guest->max_exits_per_second, reason) &&
+	       config_guest_number(fdt, node, "restart-backoff-max-ms",
+				   CONFIG_MAX_RESTART_BACKOFF_MS, CONFIG_DEFAULT_RESTART_BACKOFF_MS,
+				   &guest->restart_backoff_max_ms, reason);
 }
 
 /* Fills parser->out->guests[index] from one child of /guests; a problem marks only this

@@ -8,6 +8,7 @@
 #include <moat/string.h>
 #include <moat/reset.h>
 #include <moat/test_exit.h>
+#include <moat/x86.h>
 
 #define US_PER_MS 1000
 
@@ -31,6 +32,8 @@ static void vm_reject(struct vm *vm, const char *fmt, ...)
 	log_error("guest '%s': %s", vm->name, vm->stop_reason);
 }
 
+/* RAM is taken once, when the guest is first built: a restart zeroes it in place
+ * (docs/scheduling.md, "Restarts"), so it is never zeroed twice nor lost to another guest. */
 static int vm_setup_memory(struct vm *vm)
 {
 	u64 size = vm->config->memory_size;
@@ -38,7 +41,8 @@ static int vm_setup_memory(struct vm *vm)
 	u64 align = IS_ALIGNED(size, PAGE_SIZE_2M) ? PAGE_SIZE_2M : PAGE_SIZE;
 	int ret;
 
-	vm->ram_hpa = frame_alloc(vm->frames, size / PAGE_SIZE, align);
+	if (!vm->ram_hpa)
+		vm->ram_hpa = frame_alloc(vm->frames, size / PAGE_SIZE, align);
 	if (!vm->ram_hpa) {
 		vm_reject(vm, "not enough host memory for %lu MiB of RAM", size >> 20);
 		return -MOAT_ENOMEM;
@@ -147,7 +151,6 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	int ret;
 
 	vm->kick = hv->kick;
-	vm->run_ticks = 0;
 	vm->clock_started = false; /* its TSC starts at its first entry (vm_start_clock) */
 	ret = vm_setup_memory(vm);
 	if (!ret)
@@ -168,13 +171,9 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	return 0;
 }
 
-/* Guests on different CPUs stop and restart at the same time: the frame allocator they
- * share is taken one at a time. Nothing in the exit path takes this lock. */
-static struct spinlock frames_lock;
-
 /* With every vCPU parked: a console line the guest left unfinished is printed, and its
- * vCPUs, tables and RAM go back (zeroed) to the frame allocator. */
-static void vm_release(struct vm *vm)
+ * vCPUs and tables go back (zeroed) to the frame allocator, which takes its own lock. */
+static void vm_release_control(struct vm *vm)
 {
 	if (vm->ram_hpa && (vm->config->devices & GUEST_DEVICE_UART))
 		uart_flush(&vm->uart);
@@ -183,16 +182,16 @@ static void vm_release(struct vm *vm)
 			vm->ops->vcpu_destroy(&vm->vcpus[i], vm->frames);
 	if (vm->nested.root)
 		pt_destroy(&vm->nested);
-	if (vm->ram_hpa)
-		frame_free(vm->frames, vm->ram_hpa, vm->config->memory_size / PAGE_SIZE);
-	vm->ram_hpa = 0;
+	memset(&vm->memory, 0, sizeof(vm->memory));
+	memset(&vm->nested, 0, sizeof(vm->nested));
 }
 
 void vm_destroy(struct vm *vm)
 {
-	spin_lock(&frames_lock);
-	vm_release(vm);
-	spin_unlock(&frames_lock);
+	vm_release_control(vm);
+	if (vm->ram_hpa)
+		frame_free(vm->frames, vm->ram_hpa, vm->config->memory_size / PAGE_SIZE);
+	vm->ram_hpa = 0;
 }
 
 /* Takes host memory for every valid shared region; a region without memory rejects the
@@ -285,19 +284,64 @@ void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms)
 	}
 }
 
-void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
+static u64 vm_ticks_to_ms(const struct vm *vm, u64 ticks)
 {
-	bool rebuilt;
+	return vm->tsc_per_ms ? ticks / vm->tsc_per_ms : 0;
+}
 
-	spin_lock(&frames_lock);
-	vm_release(vm);
-	memset(&vm->memory, 0, sizeof(vm->memory));
-	memset(&vm->nested, 0, sizeof(vm->nested));
+/* The restart's work since start is the guest's own time (docs/scheduling.md, "Restarts"):
+ * charged to its run time; past its time limit the guest stops instead of restarting. */
+static bool vm_restart_charge(struct vm *vm, u64 start)
+{
+	const struct guest_config *config = vm->config;
+	u64 ticks = x86_rdtsc() - start;
+	u64 total = __atomic_add_fetch(&vm->run_ticks, ticks, __ATOMIC_RELAXED);
+
+	vm->restart.work_ticks += ticks;
+	if (!config->time_limit_ms || total < (u64)config->time_limit_ms * vm->tsc_per_ms)
+		return true;
+	vm_audit(&vm->vcpus[0], AUDIT_TIME_LIMIT, config->time_limit_ms, total, AUDIT_STOPPED,
+		 "restarting");
+	spin_lock(&vm->lock);
+	format(vm->stop_reason, sizeof(vm->stop_reason),
+	       "time limit (%u ms) reached while restarting", config->time_limit_ms);
+	vm->state = VM_STATE_STOPPED;
+	spin_unlock(&vm->lock);
+	log_error("guest '%s' stopped: %s", vm->name, vm->stop_reason);
+	vm->restart.active = false;
+	vm_destroy(vm);
+	return false;
+}
+
+void hypervisor_restart_begin(struct hypervisor *hv, struct vm *vm, u32 cpu)
+{
+	struct vm_restart *restart = &vm->restart;
+	u64 start = x86_rdtsc();
+
+	vm_release_control(vm);
 	vm->restarts++;
-	rebuilt = !vm_create(hv, vm, hv->files);
+	restart->cpu = cpu;
+	restart->parked_tsc = start;
+	restart->backoff_ms = restart_backoff_ms(vm->restarts, vm->config->restart_backoff_max_ms);
+	restart->not_before = start + restart->backoff_ms * vm->tsc_per_ms;
+	restart->backoff_total_ms += restart->backoff_ms;
+	restart_scrub_init(&restart->scrub, vm->ram_hpa, vm->config->memory_size);
+	restart->active = true;
+	log_info("guest '%s': restart %u: zeroing %lu MiB of RAM in steps on cpu %u, backoff %u ms",
+		 vm->name, vm->restarts, vm->config->memory_size >> 20, cpu, restart->backoff_ms);
+	vm_restart_charge(vm, start);
+}
+
+/* Zeroing and backoff are over: the guest is built again over its zeroed RAM. */
+static void vm_restart_rebuild(struct hypervisor *hv, struct vm *vm, u64 start)
+{
+	bool rebuilt = !vm_create(hv, vm, hv->files);
+
 	if (!rebuilt)
-		vm_release(vm);
-	spin_unlock(&frames_lock);
+		vm_destroy(vm);
+	vm->restart.active = false;
+	if (rebuilt && !vm_restart_charge(vm, start))
+		return;
 	spin_lock(&vm->lock);
 	vm->state = rebuilt ? VM_STATE_RUNNING : VM_STATE_STOPPED;
 	vm->generation++;
@@ -306,7 +350,27 @@ void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm)
 		log_error("guest '%s' stopped: restart failed: %s", vm->name, vm->stop_reason);
 		return;
 	}
+	log_info("guest '%s': restart %u: running again %lu ms after its crash (%lu ms of restart "
+		 "work charged to it so far)", vm->name, vm->restarts,
+		 vm_ticks_to_ms(vm, x86_rdtsc() - vm->restart.parked_tsc),
+		 vm_ticks_to_ms(vm, vm->restart.work_ticks));
 	vm_kick_vcpus(vm);
+}
+
+enum restart_progress hypervisor_restart_step(struct hypervisor *hv, struct vm *vm)
+{
+	struct vm_restart *restart = &vm->restart;
+	u64 start = x86_rdtsc();
+
+	if (!restart_scrub_done(&restart->scrub)) {
+		restart_scrub_step(&restart->scrub, vm->tsc_per_ms * RESTART_STEP_US / US_PER_MS,
+				   x86_rdtsc);
+		return vm_restart_charge(vm, start) ? RESTART_BUSY : RESTART_OVER;
+	}
+	if (start < restart->not_before)
+		return RESTART_WAITING;
+	vm_restart_rebuild(hv, vm, start);
+	return RESTART_OVER;
 }
 
 void hypervisor_print_summary(const struct hypervisor *hv)
@@ -321,14 +385,17 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 		}
 		log_info("summary: guest '%s': %s", vm->name, vm->stop_reason);
 		if (vm->restarts)
-			log_info("summary: guest '%s': restarted %u times", vm->name, vm->restarts);
+			log_info("summary: guest '%s': restarted %u times, restart work %lu ms "
+				 "(charged to it), backoff %lu ms in all", vm->name, vm->restarts,
+				 vm_ticks_to_ms(vm, vm->restart.work_ticks),
+				 vm->restart.backoff_total_ms);
 		for (u32 v = 0; v < vm->vcpu_count; v++) {
 			const struct vcpu *vcpu = &vm->vcpus[v];
 			const struct vcpu_clock *clock = &vcpu->clock;
 
 			log_info("summary: guest '%s': vcpu %u on cpu %u: ran %lu ms in %lu slices, "
 				 "%lu exits, %lu halts, %lu moves", vm->name, v, vcpu->cpu,
-				 vm->tsc_per_ms ? clock->run_ticks / vm->tsc_per_ms : 0,
+				 vm_ticks_to_ms(vm, clock->run_ticks),
 				 clock->slices, clock->exits, clock->halts, clock->moves);
 		}
 		audit_summary(&vm->audit, vm->name);

@@ -4,7 +4,7 @@
  * vCPU that never exits on its own still gives up the CPU; a halted vCPU gives it up at
  * once. Each exit charges the vCPU's clock, which enforces the guest's time limit and
  * exit-flood limit. When a guest stops or restarts, every CPU parks its vCPUs of it; the last
- * to do so frees or rebuilds the guest. */
+ * to do so frees the guest, or takes on its restart as work done in steps between picks. */
 #include <moat/exit.h>
 #include <moat/hypervisor.h>
 #include <moat/x86.h>
@@ -27,6 +27,7 @@ struct sched_cpu {
 	u32 cpu;
 	u32 cursor;         /* index in hv->vcpus of the vCPU picked last */
 	struct vm *last_vm; /* whose vCPU ran here last: predictor state may be its */
+	bool restart_busy;  /* a restart here has more RAM to zero: do not sleep */
 	struct sched_switches switches;
 };
 
@@ -114,7 +115,8 @@ static void sched_let_go(struct sched_cpu *sc, struct vcpu *vcpu)
 }
 
 /* This CPU lets go of vcpu, whose guest has stopped or is restarting. The CPU that parks a
- * guest's last vCPU frees it, or builds it again. */
+ * guest's last vCPU frees it, or begins its restart, which this CPU then carries on in steps
+ * (sched_restart_work). */
 static void sched_park(struct sched_cpu *sc, struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
@@ -130,12 +132,34 @@ static void sched_park(struct sched_cpu *sc, struct vcpu *vcpu)
 	if (!last)
 		return;
 	if (state == VM_STATE_RESTARTING)
-		hypervisor_restart_guest(sc->hv, vm);
+		hypervisor_restart_begin(sc->hv, vm, sc->cpu);
 	else
 		vm_destroy(vm);
 }
 
-/* Hands the vCPUs idle CPUs asked for to them (none of them is running here now). */
+/* One step of each restart this CPU carries (docs/scheduling.md, "Restarts"): between two
+ * picks, so the CPU's other vCPUs get their slices while a large guest's RAM is zeroed. */
+static void sched_restart_work(struct sched_cpu *sc)
+{
+	struct hypervisor *hv = sc->hv;
+
+	sc->restart_busy = false;
+	for (u32 i = 0; i < hv->vm_count; i++) {
+		struct vm *vm = &hv->vms[i];
+
+		if (vm->restart.active && vm->restart.cpu == sc->cpu &&
+		    hypervisor_restart_step(hv, vm) == RESTART_BUSY)
+			sc->restart_busy = true;
+	}
+}
+
+/*
+ * Hands the vCPUs idle CPUs asked for to them (none of them is running here now). Only a vCPU
+ * of a RUNNING guest is let go of and moved, checked under the guest's lock: a guest that is
+ * not running may have all its vCPUs parked, and then another CPU may be building its vendor
+ * state again (hypervisor_restart_step), which this CPU must not touch. Its request is
+ * dropped instead; the idle CPU asks again.
+ */
 static void sched_hand_over(struct sched_cpu *sc)
 {
 	struct hypervisor *hv = sc->hv;
@@ -144,22 +168,24 @@ static void sched_hand_over(struct sched_cpu *sc)
 		return;
 	for (u32 index = 0; index < hv->vcpu_total; index++) {
 		struct vcpu *vcpu = hv->vcpus[index];
+		struct vm *vm = vcpu->vm;
 		u32 target;
 		bool moved;
 
 		if (sched_cpu_of(vcpu) != sc->cpu ||
 		    __atomic_load_n(&vcpu->migrate_to, __ATOMIC_ACQUIRE) == VCPU_NO_CPU)
 			continue;
-		sched_let_go(sc, vcpu);
-		spin_lock(&vcpu->vm->lock);
+		spin_lock(&vm->lock);
 		target = vcpu->migrate_to;
-		moved = vcpu->vm->state == VM_STATE_RUNNING;
+		/* RUNNING, and not parked since it last became so: its state is this CPU's. */
+		moved = vm->state == VM_STATE_RUNNING && sched_needs_park(vcpu, vm->generation);
 		if (moved) {
+			sched_let_go(sc, vcpu);
 			__atomic_store_n(&vcpu->cpu, target, __ATOMIC_RELEASE);
 			vcpu->clock.moves++;
 		}
 		__atomic_store_n(&vcpu->migrate_to, VCPU_NO_CPU, __ATOMIC_RELEASE);
-		spin_unlock(&vcpu->vm->lock);
+		spin_unlock(&vm->lock);
 		if (moved && hv->kick)
 			hv->kick(target);
 	}
@@ -201,7 +227,8 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 		struct vcpu *vcpu = hv->vcpus[index];
 		u32 owner;
 
-		if (!vcpu_is_runnable(vcpu) || !sched_may_run_on(hv, vcpu, sc->cpu))
+		if (!vcpu_is_runnable(vcpu) || !vm_is_running(vcpu->vm) ||
+		    !sched_may_run_on(hv, vcpu, sc->cpu))
 			continue;
 		owner = sched_cpu_of(vcpu);
 		if (owner == sc->cpu || sched_runnable_on(hv, owner, 2) < 2)
@@ -216,12 +243,13 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 }
 
 /* The next runnable vCPU of this CPU after the cursor, parking those of guests that left
- * RUNNING on the way; NULL when none can run now. */
+ * RUNNING on the way; NULL when none can run now. A step of this CPU's restarts comes first. */
 static struct vcpu *sched_pick(struct sched_cpu *sc)
 {
 	struct hypervisor *hv = sc->hv;
 	u32 total = hv->vcpu_total;
 
+	sched_restart_work(sc);
 	sched_hand_over(sc);
 	for (u32 step = 1; step <= total; step++) {
 		u32 index = (sc->cursor + step) % total;
@@ -277,6 +305,8 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 	for (;;) {
 		vcpu = sched_pick(sc);
 		if (!vcpu) {
+			if (sc->restart_busy)
+				continue; /* nothing else to run: zero on at full speed */
 			if (!sched_cpu_has_work(hv, cpu))
 				break;
 			/* Nothing to run: ask for work, then sleep until the timer or a kick

@@ -31,6 +31,9 @@ enum image_format {
 #define CONFIG_DEFAULT_MAX_RESTARTS 10
 #define CONFIG_MAX_RESTARTS 100000
 #define CONFIG_MAX_TIME_LIMIT_MS (24u * 3600 * 1000)
+/* The longest wait between two restarts of a guest (docs/scheduling.md, "Restarts"). */
+#define CONFIG_DEFAULT_RESTART_BACKOFF_MS 1000
+#define CONFIG_MAX_RESTART_BACKOFF_MS 60000
 #define CONFIG_DEFAULT_MAX_EXITS_PER_SECOND 1000000u
 
 /* What happens to a guest that crashes (docs/config.md, "Policy"). */
@@ -61,6 +64,7 @@ struct guest_config {
 	u32 time_limit_ms;        /* 0: no limit */
 	u32 max_exits_per_second; /* 0: no limit */
 	u32 console_bytes_per_second; /* the console budget (include/moat/console.h) */
+	u32 restart_backoff_max_ms; /* 0: restart at once */
 	u32 vcpu_count;           /* 1..CONFIG_MAX_VCPUS */
 	/* Per vCPU, the physical CPUs it may run on: bit c for CPU c (docs/scheduling.md). */
 	u32 vcpu_cpus[CONFIG_MAX_VCPUS];

@@ -59,10 +59,20 @@ const struct image_file *boot_files_find(const struct boot_files *files, const c
 u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *files);
 /* Sets the TSC rate measured once Moat owns the machine, for every guest's clock. */
 void hypervisor_set_clock(struct hypervisor *hv, u64 tsc_per_ms);
-/* Builds a crashed or reset guest again from its configuration and the boot files: fresh
- * zeroed RAM, images loaded again, the same devices. */
-void hypervisor_restart_guest(struct hypervisor *hv, struct vm *vm);
-/* Releases a guest's vCPU, tables and RAM (zeroed) back to the frame allocator. */
+/* A crashed or reset guest whose vCPUs are all parked, on cpu, the CPU that parked the last:
+ * its vCPUs and tables are released, and its restart becomes work cpu's run loop continues
+ * in steps (docs/scheduling.md, "Restarts"). */
+void hypervisor_restart_begin(struct hypervisor *hv, struct vm *vm, u32 cpu);
+enum restart_progress {
+	RESTART_BUSY,    /* more RAM to zero: call again soon */
+	RESTART_WAITING, /* zeroed; waiting for the backoff to end */
+	RESTART_OVER,    /* running again, or stopped (restart failed, time limit) */
+};
+/* One step of vm's restart on its CPU, charged to the guest: a bounded piece of zeroing, or,
+ * once zeroed and past the backoff, building it again from its configuration and the boot
+ * files (images loaded again, the same devices) and kicking its vCPUs' CPUs. */
+enum restart_progress hypervisor_restart_step(struct hypervisor *hv, struct vm *vm);
+/* Releases a guest's vCPUs, tables and RAM (zeroed) back to the frame allocator. */
 void vm_destroy(struct vm *vm);
 /* Places every vCPU on one online CPU of its set (docs/scheduling.md); a guest that cannot
  * be placed is not started, with the reason logged. */

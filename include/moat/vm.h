@@ -9,6 +9,7 @@
 #include <moat/guest_mem.h>
 #include <moat/io.h>
 #include <moat/pagetable.h>
+#include <moat/restart.h>
 #include <moat/spinlock.h>
 #include <moat/uart16550.h>
 #include <moat/vcpu.h>
@@ -26,6 +27,20 @@ enum vm_state {
 /* Asks a CPU to look at its vCPUs again (an IPI to Moat on that CPU; nothing when it is the
  * calling CPU); NULL in unit tests. */
 typedef void (*vm_kick_fn)(u32 cpu);
+
+/* A restart under way (docs/scheduling.md, "Restarts"): the CPU that parked the guest's last
+ * vCPU zeroes its RAM in steps between other vCPUs' slices, waits out the backoff, then builds
+ * the guest again. Only that CPU touches it while active. */
+struct vm_restart {
+	bool active;
+	u32 cpu;                     /* the CPU doing it */
+	struct restart_scrub scrub;  /* the guest's RAM, zeroed in place */
+	u64 parked_tsc;              /* when its last vCPU was parked */
+	u64 not_before;              /* TSC at which the backoff ends */
+	u32 backoff_ms;              /* of the restart under way */
+	u64 work_ticks;              /* every restart's zeroing and rebuilding, all charged */
+	u64 backoff_total_ms;        /* every restart's backoff */
+};
 
 struct vm {
 	u32 id;
@@ -56,7 +71,8 @@ struct vm {
 	struct audit_log audit;
 	struct guest_console console; /* its console budget, kept across restarts */
 	u64 tsc_per_ms;   /* measured at boot */
-	u64 run_ticks;    /* all its vCPUs' run time since it (re)started, for time-limit-ms */
+	/* all its vCPUs' run time and its restarts' work, over all its runs, for time-limit-ms */
+	u64 run_ticks;
 	/* Added to the host TSC for every vCPU of the guest (one value keeps them in step):
 	 * the guest's TSC counts from 0 at its first entry after each (re)start and reveals
 	 * nothing of the host's. Set by vm_start_clock. */
@@ -64,6 +80,7 @@ struct vm {
 	bool clock_started;
 	bool wbinvd_audited; /* WBINVD is recorded once per guest, however often it runs */
 	u32 restarts;
+	struct vm_restart restart;
 	uart_input_fn console_input; /* host input for this guest's UART, or NULL */
 	bool has_exit_code;
 	u32 exit_code;

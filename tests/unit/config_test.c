@@ -281,6 +281,7 @@ static void test_policy_defaults_and_values(void **state)
 	prop_u32("max-restarts", 40);
 	prop_u32("time-limit-ms", 2500);
 	prop_u32("max-exits-per-second", 0);
+	prop_u32("restart-backoff-max-ms", 0);
 	prop_u32("cpu", 3);
 	prop_u32("console-bytes-per-second", 11520);
 	node_end();
@@ -297,6 +298,9 @@ static void test_policy_defaults_and_values(void **state)
 	assert_int_equal(test_config.guests[0].time_limit_ms, 0);
 	assert_int_equal(test_config.guests[0].max_exits_per_second,
 			 CONFIG_DEFAULT_MAX_EXITS_PER_SECOND);
+	assert_int_equal(test_config.guests[0].restart_backoff_max_ms,
+			 CONFIG_DEFAULT_RESTART_BACKOFF_MS);
+	assert_int_equal(test_config.guests[1].restart_backoff_max_ms, 0);
 	assert_true(test_config.guests[1].valid);
 	assert_int_equal(test_config.guests[1].on_crash, CRASH_RESTART);
 	assert_int_equal(test_config.guests[1].max_restarts, 40);
@@ -430,7 +434,7 @@ static void test_unknown_and_duplicate_property(void **state)
 			"/guests/typo: property 'memroy-mib': unknown property (known: "
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
 			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second, "
-			"cpu, dedicated, console-bytes-per-second)");
+			"cpu, dedicated, console-bytes-per-second, restart-backoff-max-ms)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node,
