@@ -394,9 +394,10 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 			const struct vcpu_clock *clock = &vcpu->clock;
 
 			log_info("summary: guest '%s': vcpu %u on cpu %u: ran %lu ms in %lu slices, "
-				 "%lu exits, %lu halts, %lu moves", vm->name, v, vcpu->cpu,
-				 vm_ticks_to_ms(vm, clock->run_ticks),
-				 clock->slices, clock->exits, clock->halts, clock->moves);
+				 "%lu exits, %lu halts, %lu moves, longest wait %lu ms", vm->name, v,
+				 vcpu->cpu, vm_ticks_to_ms(vm, clock->run_ticks), clock->slices,
+				 clock->exits, clock->halts, clock->moves,
+				 vm_ticks_to_ms(vm, clock->longest_wait));
 		}
 		audit_summary(&vm->audit, vm->name);
 		console_summary(&vm->console, vm->name);

@@ -82,6 +82,8 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	vcpu->slice_end = start + slice_ticks;
 	vcpu->clock.slices++;
 	vm_start_clock(vcpu->vm);
+	if (vcpu->clock.waiting_since && start - vcpu->clock.waiting_since > vcpu->clock.longest_wait)
+		vcpu->clock.longest_wait = start - vcpu->clock.waiting_since;
 	do {
 		vcpu_prepare_entry(vcpu);
 		ops->vcpu_run(vcpu, &exit);
@@ -92,6 +94,7 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 			sched_charge(vcpu, now - entry, exit.kind != VM_EXIT_HOST_EVENT);
 		entry = now;
 	} while (vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) && now - start < slice_ticks);
+	vcpu->clock.waiting_since = vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) ? now : 0;
 	return now;
 }
 

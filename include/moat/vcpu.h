@@ -117,6 +117,10 @@ struct vcpu_clock {
 	u64 slices;
 	u64 halts;
 	u64 moves; /* times it moved to another CPU of its set */
+	/* TSC when it last gave up its CPU still runnable (0: it did not), and the longest it
+	 * then waited for its next slice: what restarts and other Moat work on its CPU cost it. */
+	u64 waiting_since;
+	u64 longest_wait;
 };
 
 struct vcpu {
