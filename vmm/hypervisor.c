@@ -161,13 +161,16 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	ret = vm_create_vcpus(hv, vm, &entry);
 	if (ret)
 		return ret;
-	log_info("guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx, %u vCPU%s",
-		 vm->name, vm->config->memory_size >> 20, vm->ram_hpa,
-		 config_format_name(vm->config->format), vm->config->image, entry.rip,
-		 vm->vcpu_count, vm->vcpu_count == 1 ? "" : "s");
-	log_info("guest '%s': Moat's own memory for it: nested tables %lu B, vCPU control %lu B, "
-		 "guest record %lu B", vm->name, vm->nested.table_pages * PAGE_SIZE,
-		 hv->ops->vcpu_control_bytes * vm->vcpu_count, (u64)sizeof(*vm));
+	/* A restart says so in one line of its own (hypervisor_restart_step). */
+	log_msg(vm->restarts ? LOG_DEBUG : LOG_INFO,
+		"guest '%s': %lu MiB at host 0x%lx, %s image %s, entry 0x%lx, %u vCPU%s",
+		vm->name, vm->config->memory_size >> 20, vm->ram_hpa,
+		config_format_name(vm->config->format), vm->config->image, entry.rip,
+		vm->vcpu_count, vm->vcpu_count == 1 ? "" : "s");
+	log_msg(vm->restarts ? LOG_DEBUG : LOG_INFO,
+		"guest '%s': Moat's own memory for it: nested tables %lu B, vCPU control %lu B, "
+		"guest record %lu B", vm->name, vm->nested.table_pages * PAGE_SIZE,
+		hv->ops->vcpu_control_bytes * vm->vcpu_count, (u64)sizeof(*vm));
 	return 0;
 }
 
@@ -308,7 +311,7 @@ static bool vm_restart_charge(struct vm *vm, u64 start)
 	vm->state = VM_STATE_STOPPED;
 	spin_unlock(&vm->lock);
 	log_error("guest '%s' stopped: %s", vm->name, vm->stop_reason);
-	vm->restart.active = false;
+	__atomic_store_n(&vm->restart.active, false, __ATOMIC_RELEASE);
 	vm_destroy(vm);
 	return false;
 }
@@ -326,7 +329,8 @@ void hypervisor_restart_begin(struct hypervisor *hv, struct vm *vm, u32 cpu)
 	restart->not_before = start + restart->backoff_ms * vm->tsc_per_ms;
 	restart->backoff_total_ms += restart->backoff_ms;
 	restart_scrub_init(&restart->scrub, vm->ram_hpa, vm->config->memory_size);
-	restart->active = true;
+	/* Other CPUs' run loops look at active and cpu to see whose work it is. */
+	__atomic_store_n(&restart->active, true, __ATOMIC_RELEASE);
 	log_info("guest '%s': restart %u: zeroing %lu MiB of RAM in steps on cpu %u, backoff %u ms",
 		 vm->name, vm->restarts, vm->config->memory_size >> 20, cpu, restart->backoff_ms);
 	vm_restart_charge(vm, start);
@@ -339,7 +343,7 @@ static void vm_restart_rebuild(struct hypervisor *hv, struct vm *vm, u64 start)
 
 	if (!rebuilt)
 		vm_destroy(vm);
-	vm->restart.active = false;
+	__atomic_store_n(&vm->restart.active, false, __ATOMIC_RELEASE);
 	if (rebuilt && !vm_restart_charge(vm, start))
 		return;
 	spin_lock(&vm->lock);

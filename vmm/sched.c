@@ -150,7 +150,8 @@ static void sched_restart_work(struct sched_cpu *sc)
 	for (u32 i = 0; i < hv->vm_count; i++) {
 		struct vm *vm = &hv->vms[i];
 
-		if (vm->restart.active && vm->restart.cpu == sc->cpu &&
+		if (__atomic_load_n(&vm->restart.active, __ATOMIC_ACQUIRE) &&
+		    vm->restart.cpu == sc->cpu &&
 		    hypervisor_restart_step(hv, vm) == RESTART_BUSY)
 			sc->restart_busy = true;
 	}

@@ -82,8 +82,10 @@ static void __noreturn crasher_ap_main(u32 id)
 static bool crasher_wait_aps_counting(void)
 {
 	for (u32 id = CRASHER_FIRST_AP; id < CRASHER_VCPUS; id++) {
+		/* Returns as soon as it moves: on a busy emulated machine the AP may get its CPU
+		 * only some slices later. */
 		for (u32 i = 0; i < CRASHER_STOP_WAITS && !crasher_spins[id]; i++)
-			ap_wait_for(&crasher_never, 1);
+			ap_wait_for_nonzero(&crasher_spins[id]);
 		if (!crasher_spins[id])
 			return false;
 	}

@@ -100,7 +100,9 @@ void ap_printf(const char *fmt, ...)
 	ap_console_unlock();
 }
 
-bool ap_wait_for(const volatile u32 *word, u32 value)
+/* The bounded wait of ap_wait_for and ap_wait_for_nonzero: until *word == value, or, with
+ * any_nonzero, until *word != 0. */
+static bool ap_wait(const volatile u32 *word, u32 value, bool any_nonzero)
 {
 	u32 flags = ap_interrupts_on();
 	u64 start = cpu_rdtsc_fenced();
@@ -108,13 +110,23 @@ bool ap_wait_for(const volatile u32 *word, u32 value)
 
 	for (u32 spins = 0;
 	     spins < AP_WAIT_MIN_SPINS || cpu_rdtsc_fenced() - start < AP_WAIT_TSC_TICKS; spins++) {
-		seen = *word == value;
+		seen = any_nonzero ? *word != 0 : *word == value;
 		if (seen)
 			break;
 		ap_pause();
 	}
 	ap_interrupts_restore(flags);
-	return seen || *word == value;
+	return seen || (any_nonzero ? *word != 0 : *word == value);
+}
+
+bool ap_wait_for(const volatile u32 *word, u32 value)
+{
+	return ap_wait(word, value, false);
+}
+
+bool ap_wait_for_nonzero(const volatile u32 *word)
+{
+	return ap_wait(word, 0, true);
 }
 
 /* Called by ap_boot.S on the AP's own stack with interrupts off. */

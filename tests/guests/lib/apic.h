@@ -92,6 +92,8 @@ bool ap_start(u32 apic_id, void (*fn)(u32 apic_id));
 /* Spins (PAUSE) until *word == value, as long as ap_start waits at most (2^30 TSC ticks and a
  * million PAUSEs); false on timeout. For waiting on another vCPU without an interrupt. */
 bool ap_wait_for(const volatile u32 *word, u32 value);
+/* The same bounded wait, until *word is not 0 (a counter another vCPU starts moving). */
+bool ap_wait_for_nonzero(const volatile u32 *word);
 /* Whole lines from several vCPUs: take the lock around console output (and around check_*
  * calls, which print). Interrupt handlers must not print. */
 void ap_console_lock(void);
