@@ -15,7 +15,7 @@
 #define CRASHER_UNOWNED_GPA  0x40000000u
 #define CRASHER_UNOWNED_WORD 0xc0ffee00u
 /*
- * How many of ap_wait_for's bounded waits (2^30 TSC ticks and a million PAUSEs each) a vCPU
+ * How many of ap_wait_for's bounded waits (2^32 TSC ticks and a million PAUSEs each) a vCPU
  * survives after its guest's crash before it reports a failure. Moat stops every vCPU within a
  * kick and a slice; a vCPU still running after this has not been parked.
  */

@@ -28,19 +28,6 @@ enum exceptions_check {
 
 const char guest_name[] = "exceptions";
 
-static inline u32 read_cr0(void)
-{
-	u32 v;
-
-	asm volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(u32 v)
-{
-	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
 /* ---- #DB ---- */
 static volatile u32 db_count, db_dr6, db_eip;
 static volatile u32 db_watched;
@@ -107,9 +94,9 @@ static void user_alignment_check(void)
 
 static void exceptions_alignment(void)
 {
-	write_cr0(read_cr0() | CR0_AM);
+	cpu_write_cr0(cpu_read_cr0() | CR0_AM);
 	user_run(user_alignment_check);
-	write_cr0(read_cr0() & ~CR0_AM);
+	cpu_write_cr0(cpu_read_cr0() & ~CR0_AM);
 	/* QEMU's TCG does not check alignment at all: the load simply completes there. */
 	if (user_ac_vector == (u32)TRAP_NO_FAULT) {
 		console_puts("exceptions: note: this CPU does not check alignment (no #AC)\n");

@@ -45,19 +45,6 @@ const char guest_name[] = "hostile_cpu";
 static u32 hostile_page_directory[1024] __aligned(4096);
 static const char hostile_leak[] = "ring 3 printed this";
 
-static inline u32 read_cr0(void)
-{
-	u32 v;
-
-	asm volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_cr0(u32 v)
-{
-	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
 static inline u32 read_cr4(void)
 {
 	u32 v;
@@ -141,7 +128,7 @@ static void hostile_cpu_paging(void)
 	check_no_fault(HOSTILE_CPU_CHECK_CR4_ALLOWED, "CR4.PSE may be set",
 		       probe_write_cr4(read_cr4() | CR4_PSE, false));
 	asm volatile("mov %0, %%cr3" : : "r"(hostile_page_directory) : "memory");
-	write_cr0(read_cr0() | CR0_PG);
+	cpu_write_cr0(cpu_read_cr0() | CR0_PG);
 	hostile_cpu_cr4("with paging on");
 	check_no_fault(HOSTILE_CPU_CHECK_EFER_LME, "rdmsr EFER does not fault",
 		       trap_probe_rdmsr(MSR_EFER, &efer));
@@ -150,7 +137,7 @@ static void hostile_cpu_paging(void)
 	check_no_fault(HOSTILE_CPU_CHECK_EFER_LME, "rdmsr EFER again does not fault",
 		       trap_probe_rdmsr(MSR_EFER, &after));
 	check_eq(HOSTILE_CPU_CHECK_EFER_LME, "EFER is unchanged by the refused write", after, efer);
-	write_cr0(read_cr0() & ~CR0_PG);
+	cpu_write_cr0(cpu_read_cr0() & ~CR0_PG);
 }
 
 /* ---- ring 3 ---- */

@@ -10,12 +10,12 @@
  * hardware wants in spirit (the SDM's 10 ms and 200 us are far longer). */
 #define AP_INIT_SETTLE_SPINS 1000u
 /*
- * How long to wait for another vCPU: 2^30 TSC ticks (0.4 s at QEMU's 2.6 GHz, 21 s of Bochs'
+ * How long to wait for another vCPU: 2^32 TSC ticks (1.6 s at QEMU's 2.6 GHz, 86 s of Bochs'
  * 50 MHz instruction clock), and at least a million PAUSEs (QEMU's TCG leaves its CPU loop on
  * each, about 0.5 us). Either is many slices of 10 ms, so a vCPU that shares its CPU gets to
  * run; reached only when something is broken.
  */
-#define AP_WAIT_TSC_TICKS (1ull << 30)
+#define AP_WAIT_TSC_TICKS (1ull << 32)
 #define AP_WAIT_MIN_SPINS 1000000u
 #define EFLAGS_IF	  BIT(9)
 

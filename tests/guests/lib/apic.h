@@ -89,7 +89,7 @@ void trap_set_handler(u32 vector, trap_handler_fn fn);
  * The fault probes of guest.h are not safe on several vCPUs at once: use them on one.
  */
 bool ap_start(u32 apic_id, void (*fn)(u32 apic_id));
-/* Spins (PAUSE) until *word == value, as long as ap_start waits at most (2^30 TSC ticks and a
+/* Spins (PAUSE) until *word == value, as long as ap_start waits at most (2^32 TSC ticks and a
  * million PAUSEs); false on timeout. For waiting on another vCPU without an interrupt. */
 bool ap_wait_for(const volatile u32 *word, u32 value);
 /* The same bounded wait, until *word is not 0 (a counter another vCPU starts moving). */

@@ -65,6 +65,19 @@ static inline void cpu_wrmsr(u32 msr, u64 value)
 	asm volatile("wrmsr" : : "c"(msr), "a"((u32)value), "d"((u32)(value >> 32)) : "memory");
 }
 
+static inline u32 cpu_read_cr0(void)
+{
+	u32 value;
+
+	asm volatile("mov %%cr0, %0" : "=r"(value));
+	return value;
+}
+
+static inline void cpu_write_cr0(u32 value)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+}
+
 /* LFENCE keeps RDTSC from executing early or late (Intel SDM Vol. 2B, RDTSC). */
 static inline u64 cpu_rdtsc_fenced(void)
 {
