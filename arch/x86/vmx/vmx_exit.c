@@ -83,6 +83,51 @@ static bool vmx_update_long_mode(struct vcpu *vcpu, u64 old_cr0, u64 new_cr0)
 	return true;
 }
 
+/* PAE paging (SDM Vol. 3 4.4): CR3[31:5] points at four 8-byte PDPTEs; a present one must
+ * have bits 2:1, 8:5 and those at or above MAXPHYADDR clear (4.4.1). */
+#define PAE_PDPT_ADDRESS_MASK 0xffffffe0u
+#define PAE_PDPTE_COUNT 4
+#define PAE_PDPTE_PRESENT BIT(0)
+#define PAE_PDPTE_RESERVED_LOW (BIT(1) | BIT(2) | BIT(5) | BIT(6) | BIT(7) | BIT(8))
+#define CPUID_ADDRESS_SIZES 0x80000008u
+#define CPUID_PHYSICAL_BITS_MASK 0xffu
+#define VMCS_PDPTE_FIELD_STRIDE 2
+
+/* With EPT, VM entry takes the PDPTEs of a PAE-paging guest from the VMCS, not from memory
+ * (SDM Vol. 3 27.3.2.4), so a MOV to CR0 that Moat completes must load them as the CPU's own
+ * would (SDM Vol. 3 4.4.1). Returns false where the CPU raises #GP: the table is outside the
+ * guest's RAM or a present entry has reserved bits set. */
+static bool vmx_load_pdptes(struct vcpu *vcpu)
+{
+	u32 physical_bits = x86_cpuid(CPUID_ADDRESS_SIZES, 0).eax & CPUID_PHYSICAL_BITS_MASK;
+	u64 reserved = PAE_PDPTE_RESERVED_LOW | ~((1ULL << physical_bits) - 1);
+	gpa_t table = vmx_read(VMCS_GUEST_CR3) & PAE_PDPT_ADDRESS_MASK;
+	const u64 *pdpt = guest_memory_translate(&vcpu->vm->memory, table,
+						 PAE_PDPTE_COUNT * sizeof(u64), PT_READ);
+	u64 entries[PAE_PDPTE_COUNT];
+
+	if (!pdpt)
+		return false;
+	for (u32 i = 0; i < PAE_PDPTE_COUNT; i++) {
+		entries[i] = pdpt[i];
+		if ((entries[i] & PAE_PDPTE_PRESENT) && (entries[i] & reserved))
+			return false;
+	}
+	for (u32 i = 0; i < PAE_PDPTE_COUNT; i++)
+		vmx_write(VMCS_GUEST_PDPTE0 + i * VMCS_PDPTE_FIELD_STRIDE, entries[i]);
+	return true;
+}
+
+/* Does a CR0 write from old_cr0 to new_cr0 turn on PAE paging (not IA-32e paging)? */
+static bool vmx_enables_pae_paging(struct vcpu *vcpu, u64 old_cr0, u64 new_cr0)
+{
+	u64 cr4 = vmx_guest_cr(vcpu, VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW,
+			       VMCS_CR4_GUEST_HOST_MASK);
+
+	return (new_cr0 & CR0_PG) && !(old_cr0 & CR0_PG) && (cr4 & CR4_PAE) &&
+	       !(vmx_read(VMCS_GUEST_IA32_EFER) & EFER_LME);
+}
+
 /* Completes MOV to CR0/CR4, CLTS and LMSW on bits Moat holds, and CR8 accesses: the guest's
  * value goes to the read shadow, the fixed bits stay set in the real register. Returns false
  * when the access is refused (the guest gets #GP). */
@@ -106,6 +151,8 @@ static bool vmx_emulate_cr(struct vcpu *vcpu, u64 qualification)
 	else
 		return false;
 	if (cr == 0) {
+		if (vmx_enables_pae_paging(vcpu, vmx->cr0_shadow, value) && !vmx_load_pdptes(vcpu))
+			return false;
 		if (!vmx_update_long_mode(vcpu, vmx->cr0_shadow, value))
 			return false;
 		fixed0 = x86_rdmsr(MSR_VMX_CR0_FIXED0) & ~(CR0_PE | CR0_PG);
