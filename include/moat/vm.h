@@ -127,17 +127,14 @@ static inline void vcpu_prepare_entry(struct vcpu *vcpu)
 bool vcpu_is_runnable(struct vcpu *vcpu);
 
 /* Before a slice of one of the guest's vCPUs: the first one since it (re)started sets the
- * guest's TSC to 0. Only vCPU 0 can run then (the others wait for a SIPI), but a compare and
- * exchange keeps the one value even if two raced. */
+ * guest's TSC to 0. Only vCPU 0 can run then (the others wait for a SIPI, which it sends
+ * later), so one CPU sets it; the release store publishes the offset with the flag. */
 static inline void vm_start_clock(struct vm *vm)
 {
-	bool started = false;
-
 	if (__atomic_load_n(&vm->clock_started, __ATOMIC_ACQUIRE))
 		return;
 	__atomic_store_n(&vm->tsc_offset, -x86_rdtsc(), __ATOMIC_RELAXED);
-	__atomic_compare_exchange_n(&vm->clock_started, &started, true, false, __ATOMIC_RELEASE,
-				    __ATOMIC_RELAXED);
+	__atomic_store_n(&vm->clock_started, true, __ATOMIC_RELEASE);
 }
 
 #endif
