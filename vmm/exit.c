@@ -2,6 +2,7 @@
 /* The generic exit dispatcher: one place where every exit, from either vendor, is decided. */
 #include <moat/exit.h>
 #include <moat/log.h>
+#include <moat/mmio.h>
 #include <moat/vm.h>
 
 static const char *access_name(u32 access)
@@ -99,6 +100,8 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		vcpu_halt(vcpu);
 		break;
 	case VM_EXIT_NESTED_FAULT:
+		if (mmio_handle(vcpu, exit->fault.gpa, exit->fault.access))
+			break;
 		vm_crash(vcpu, AUDIT_NPF, exit->fault.gpa, exit->fault.access, NULL,
 			 "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",
 			 exit->fault.gpa, access_name(exit->fault.access), vcpu->regs.rip);

@@ -45,7 +45,7 @@ void *guest_memory_translate(const struct guest_memory *mem, gpa_t gpa, u64 len,
 	const struct gpa_region *r = guest_memory_find(mem, gpa);
 	u64 offset;
 
-	if (!r || len == 0 || (r->perms & access) != access)
+	if (!r || r->kind == GPA_REGION_DEVICE || len == 0 || (r->perms & access) != access)
 		return NULL;
 	offset = gpa - r->base;
 	if (len > r->size - offset)
@@ -57,7 +57,11 @@ int guest_memory_map_all(const struct guest_memory *mem, struct page_table *pt)
 {
 	for (u32 i = 0; i < mem->count; i++) {
 		const struct gpa_region *r = &mem->regions[i];
-		int ret = pt_map_range(pt, r->base, r->hpa, r->size, r->perms, PT_MEMTYPE_WB);
+		int ret;
+
+		if (r->kind == GPA_REGION_DEVICE)
+			continue; /* every access exits to the device's handler */
+		ret = pt_map_range(pt, r->base, r->hpa, r->size, r->perms, PT_MEMTYPE_WB);
 
 		if (ret)
 			return ret;

@@ -66,6 +66,7 @@ static void vm_setup_devices(struct vm *vm)
 	const struct guest_config *config = vm->config;
 
 	io_table_init(&vm->io);
+	mmio_table_init(&vm->mmio);
 	/* The table is empty and the ranges are disjoint: adding cannot fail. */
 	if (config->devices & GUEST_DEVICE_UART) {
 		uart_init(&vm->uart, vm, vm_console_line, vm->console_input);

@@ -3,6 +3,7 @@
  * IPIs between its own vCPUs (SDM Vol. 3 11.12, Table 11-6). An IPI only ever reaches vCPUs
  * of the same guest; nothing is passed to a physical APIC. The xAPIC page is not mapped. */
 #include <moat/exit.h>
+#include <moat/irq.h>
 #include <moat/vm.h>
 #include <moat/x2apic.h>
 
@@ -106,7 +107,7 @@ static void vlapic_deliver(struct vcpu *target, u32 mode, u8 vector, u64 icr)
 	switch (mode) {
 	case ICR_DELIVERY_FIXED:
 	case ICR_DELIVERY_LOWEST:
-		vcpu_post_interrupt(target, vector);
+		vlapic_accept_interrupt(target, vector, false);
 		break;
 	case ICR_DELIVERY_INIT:
 		/* INIT level de-assert only synchronises arbitration IDs: nothing to do. */
@@ -199,4 +200,10 @@ void vlapic_reset(struct vlapic *apic)
 	/* The TPR (CR8) is reset with the vCPU's registers, by the vendor's vcpu_reset. */
 	apic->svr = X2APIC_SVR_RESET;
 	apic->icr = 0;
+}
+
+/* Until the TMR and EOI broadcast exist, every vector is taken as edge-triggered. */
+void vlapic_accept_interrupt(struct vcpu *target, u8 vector, bool level_triggered)
+{
+	vcpu_post_interrupt(target, vector);
 }

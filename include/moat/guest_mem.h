@@ -12,6 +12,9 @@
 enum gpa_region_kind {
 	GPA_REGION_RAM,
 	GPA_REGION_SHARED,
+	/* A device's registers (vm_add_mmio, include/moat/mmio.h): no host memory behind it,
+	 * never mapped in the nested tables, never a target of guest_memory_translate. */
+	GPA_REGION_DEVICE,
 };
 
 struct gpa_region {

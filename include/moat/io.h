@@ -7,7 +7,7 @@
 
 struct vcpu;
 
-#define IO_MAX_RANGES 16
+#define IO_MAX_RANGES 32
 
 enum io_result {
 	IO_HANDLED,

@@ -8,6 +8,7 @@
 #include <moat/console.h>
 #include <moat/guest_mem.h>
 #include <moat/io.h>
+#include <moat/mmio.h>
 #include <moat/pagetable.h>
 #include <moat/restart.h>
 #include <moat/spinlock.h>
@@ -57,6 +58,7 @@ struct vm {
 	hpa_t shared_hpa[CONFIG_MAX_SHARED];
 	struct page_table nested;
 	struct io_table io;
+	struct mmio_table mmio; /* its memory-mapped devices, under device_lock too */
 	struct uart16550 uart;
 	u32 vcpu_count;
 	struct vcpu vcpus[CONFIG_MAX_VCPUS];
