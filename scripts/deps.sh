@@ -7,6 +7,7 @@ packages=(
 	qemu-system-x86 ovmf mtools dosfstools
 	clang libclang-rt-14-dev xxd
 	bochs bochsbios bochs-term vgabios
+	acpica-tools cpio xz-utils
 )
 missing=()
 for p in "${packages[@]}"; do
