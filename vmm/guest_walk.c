@@ -1,116 +1,171 @@
 // SPDX-License-Identifier: MIT
 /* Reading guest code through the guest's own page tables (SDM Vol. 3 chapter 4): 32-bit
- * paging with 4 MiB pages, PAE paging, and 4-level IA-32e paging. Used where the CPU does not
- * tell Moat the instruction it intercepted (SVM without decode assists); every table entry
- * and every byte is read through the one checked helper, guest_memory_translate. */
+ * paging with 4 MiB pages, PAE paging, and 4-level IA-32e paging, with the access rights of
+ * 4.6. Used where the CPU does not tell Moat the instruction it intercepted (SVM without
+ * decode assists, MMIO emulation); every table entry and every byte is read through the one
+ * checked helper, guest_memory_translate, so a table in a device page is never read. */
 #include <moat/guest_walk.h>
 #include <moat/string.h>
 #include <moat/x86.h>
 
 #define PTE_PRESENT BIT(0)
-#define PTE_LARGE BIT(7) /* PS: a 4 MiB, 2 MiB or 1 GiB page at this level */
+#define PTE_WRITABLE BIT(1) /* R/W */
+#define PTE_USER BIT(2)	    /* U/S */
+#define PTE_LARGE BIT(7)    /* PS: a 4 MiB, 2 MiB or 1 GiB page at this level */
+#define PTE_XD BIT(63)	    /* execute-disable, with EFER.NXE (not in 32-bit paging) */
 #define PTE_ADDRESS_MASK 0x000ffffffffff000ULL /* bits 51:12 */
 #define PDE32_4M_LOW_MASK 0xffc00000ULL	       /* bits 31:22 of a 4 MiB page */
 #define PDE32_4M_HIGH_SHIFT 13		       /* PSE-36: bits 20:13 are address bits 39:32 */
 #define PDE32_4M_HIGH_MASK 0xffULL
+#define TABLE32_ADDRESS_MASK 0xfffff000ULL
 #define PAE_PDPT_MASK 0xffffffe0ULL /* CR3 bits 31:5 under PAE paging (SDM 4.4.1) */
+#define PAE_PDPTE_SHIFT 30
+#define PDE32_SHIFT 22
 #define TABLE_INDEX_BITS 9
 #define TABLE32_INDEX_BITS 10
 #define GUEST_PAGE_SHIFT 12
+#define PML4_SHIFT 39
+#define CANONICAL_BITS 48 /* 4-level paging; LA57 is never offered */
+#define CR4_SMEP BIT(20)
+#define USER_CPL 3
 
-static bool guest_walk_entry(const struct guest_memory *mem, gpa_t table, u64 index, u32 size,
-			     u64 *entry)
+/* The rights accumulated over a walk (SDM Vol. 3 4.6.1): a page is writable or
+ * user-accessible only when every entry on the way says so, execute-disabled when any does. */
+struct walk_rights {
+	bool writable, user, no_execute;
+};
+
+static void walk_rights_add(struct walk_rights *r, u64 entry, bool has_xd)
+{
+	r->writable &= !!(entry & PTE_WRITABLE);
+	r->user &= !!(entry & PTE_USER);
+	r->no_execute |= has_xd && (entry & PTE_XD);
+}
+
+static enum guest_walk_result walk_check(const struct guest_paging *p,
+					 const struct walk_rights *r, u32 access)
+{
+	bool user_access = p->cpl == USER_CPL;
+
+	if (user_access && !r->user)
+		return GUEST_WALK_PROTECTION;
+	if ((access & PT_WRITE) && !r->writable && (user_access || (p->cr0 & CR0_WP)))
+		return GUEST_WALK_PROTECTION;
+	if (access & PT_EXEC) {
+		if (r->no_execute && (p->efer & EFER_NXE))
+			return GUEST_WALK_PROTECTION;
+		/* SMEP: supervisor code may not run from a user-mode page (SDM 4.6.1). */
+		if (!user_access && r->user && (p->cr4 & CR4_SMEP))
+			return GUEST_WALK_PROTECTION;
+	}
+	return GUEST_WALK_OK;
+}
+
+static enum guest_walk_result walk_entry(const struct guest_memory *mem, gpa_t table, u64 index,
+					 u32 size, u64 *entry)
 {
 	const void *p = guest_memory_translate(mem, table + index * size, size, PT_READ);
 
 	if (!p)
-		return false;
+		return GUEST_WALK_NOT_MEMORY;
 	*entry = 0;
 	memcpy(entry, p, size);
-	return *entry & PTE_PRESENT;
+	return *entry & PTE_PRESENT ? GUEST_WALK_OK : GUEST_WALK_NOT_PRESENT;
 }
 
-/* One level of a 64-bit-entry walk: the next table, or the page when PS is set at a level
- * that allows it (page_shift > 12). */
-static bool guest_walk_level(const struct guest_memory *mem, gpa_t *table, u64 linear,
-			     u32 shift, bool large_ok, bool *done)
+static enum guest_walk_result walk_32(const struct guest_memory *mem,
+				      const struct guest_paging *p, u64 linear,
+				      struct walk_rights *r, gpa_t *gpa)
 {
-	u64 entry, index = (linear >> shift) & ((1u << TABLE_INDEX_BITS) - 1);
-
-	if (!guest_walk_entry(mem, *table, index, sizeof(u64), &entry))
-		return false;
-	*done = shift == GUEST_PAGE_SHIFT || (large_ok && (entry & PTE_LARGE));
-	if (*done) {
-		u64 page_mask = (1ULL << shift) - 1;
-
-		*table = (entry & PTE_ADDRESS_MASK & ~page_mask) | (linear & page_mask);
-		return true;
-	}
-	*table = entry & PTE_ADDRESS_MASK;
-	return true;
-}
-
-static bool guest_walk_32(const struct guest_memory *mem, const struct guest_paging *p,
-			  u64 linear, gpa_t *gpa)
-{
+	enum guest_walk_result result;
 	u64 pde, pte;
-	gpa_t table = p->cr3 & PTE_ADDRESS_MASK & 0xffffffffULL;
 
 	linear &= 0xffffffffULL;
-	if (!guest_walk_entry(mem, table, linear >> 22, sizeof(u32), &pde))
-		return false;
+	result = walk_entry(mem, p->cr3 & TABLE32_ADDRESS_MASK, linear >> PDE32_SHIFT,
+			    sizeof(u32), &pde);
+	if (result != GUEST_WALK_OK)
+		return result;
+	walk_rights_add(r, pde, false);
 	if ((pde & PTE_LARGE) && (p->cr4 & CR4_PSE)) {
 		*gpa = (pde & PDE32_4M_LOW_MASK) |
 		       (((pde >> PDE32_4M_HIGH_SHIFT) & PDE32_4M_HIGH_MASK) << 32) |
 		       (linear & ~PDE32_4M_LOW_MASK);
-		return true;
+		return GUEST_WALK_OK;
 	}
-	table = pde & 0xfffff000ULL;
-	if (!guest_walk_entry(mem, table, (linear >> GUEST_PAGE_SHIFT) &
-					      ((1u << TABLE32_INDEX_BITS) - 1),
-			      sizeof(u32), &pte))
-		return false;
-	*gpa = (pte & 0xfffff000ULL) | (linear & (PAGE_SIZE - 1));
-	return true;
+	result = walk_entry(mem, pde & TABLE32_ADDRESS_MASK,
+			    (linear >> GUEST_PAGE_SHIFT) & ((1u << TABLE32_INDEX_BITS) - 1),
+			    sizeof(u32), &pte);
+	if (result != GUEST_WALK_OK)
+		return result;
+	walk_rights_add(r, pte, false);
+	*gpa = (pte & TABLE32_ADDRESS_MASK) | (linear & (PAGE_SIZE - 1));
+	return GUEST_WALK_OK;
 }
 
-bool guest_walk(const struct guest_memory *mem, const struct guest_paging *p, u64 linear,
-		gpa_t *gpa)
+/* PAE and 4-level paging: 64-bit entries from table down, PS a page at the PDPT (1 GiB,
+ * 4-level only) and PD (2 MiB) levels, never in the PML4 (SDM 4.4, 4.5). */
+static enum guest_walk_result walk_64(const struct guest_memory *mem, gpa_t table, u64 linear,
+				      u32 top_shift, struct walk_rights *r, gpa_t *gpa)
 {
-	static const u32 long_shifts[] = { 39, 30, 21, 12 }, pae_shifts[] = { 21, 12 };
-	const u32 *shifts = long_shifts;
-	u32 levels = ARRAY_SIZE(long_shifts);
-	gpa_t table = p->cr3 & PTE_ADDRESS_MASK;
-	bool done = false;
+	for (u32 shift = top_shift;; shift -= TABLE_INDEX_BITS) {
+		u64 entry, index = (linear >> shift) & ((1u << TABLE_INDEX_BITS) - 1);
+		enum guest_walk_result result =
+			walk_entry(mem, table, index, sizeof(u64), &entry);
+
+		if (result != GUEST_WALK_OK)
+			return result;
+		walk_rights_add(r, entry, true);
+		if (shift == GUEST_PAGE_SHIFT || (shift != PML4_SHIFT && (entry & PTE_LARGE))) {
+			u64 page_mask = (1ULL << shift) - 1;
+
+			*gpa = (entry & PTE_ADDRESS_MASK & ~page_mask) | (linear & page_mask);
+			return GUEST_WALK_OK;
+		}
+		table = entry & PTE_ADDRESS_MASK;
+	}
+}
+
+static bool is_canonical(u64 linear)
+{
+	s64 extended = (s64)(linear << (64 - CANONICAL_BITS)) >> (64 - CANONICAL_BITS);
+
+	return (u64)extended == linear;
+}
+
+enum guest_walk_result guest_walk(const struct guest_memory *mem, const struct guest_paging *p,
+				  u64 linear, u32 access, gpa_t *gpa)
+{
+	struct walk_rights rights = { .writable = true, .user = true };
+	enum guest_walk_result result;
 	u64 pdpte;
 
 	if (!(p->cr0 & CR0_PG)) {
 		*gpa = p->efer & EFER_LMA ? linear : linear & 0xffffffffULL;
-		return true;
+		return GUEST_WALK_OK;
 	}
-	if (!(p->cr4 & CR4_PAE))
-		return guest_walk_32(mem, p, linear, gpa);
-	if (!(p->efer & EFER_LMA)) {
-		/* PAE: four PDPTEs at CR3 bits 31:5, indexed by linear bits 31:30. */
+	if (!(p->cr4 & CR4_PAE)) {
+		result = walk_32(mem, p, linear, &rights, gpa);
+	} else if (p->efer & EFER_LMA) {
+		if (!is_canonical(linear))
+			return GUEST_WALK_NON_CANONICAL;
+		result = walk_64(mem, p->cr3 & PTE_ADDRESS_MASK, linear, PML4_SHIFT, &rights, gpa);
+	} else {
+		/* PAE: four PDPTEs at CR3 bits 31:5, indexed by linear bits 31:30; they hold no
+		 * rights (SDM 4.4.1: R/W, U/S and XD are reserved there). */
 		linear &= 0xffffffffULL;
-		if (!guest_walk_entry(mem, p->cr3 & PAE_PDPT_MASK, linear >> 30, sizeof(u64),
-				      &pdpte))
-			return false;
-		table = pdpte & PTE_ADDRESS_MASK;
-		shifts = pae_shifts;
-		levels = ARRAY_SIZE(pae_shifts);
+		result = walk_entry(mem, p->cr3 & PAE_PDPT_MASK, linear >> PAE_PDPTE_SHIFT,
+				    sizeof(u64), &pdpte);
+		if (result == GUEST_WALK_OK)
+			result = walk_64(mem, pdpte & PTE_ADDRESS_MASK, linear,
+					 PAE_PDPTE_SHIFT - TABLE_INDEX_BITS, &rights, gpa);
 	}
-	for (u32 i = 0; i < levels && !done; i++)
-		/* PS is a page at the PDPT (1 GiB) and PD (2 MiB) levels, never in the PML4. */
-		if (!guest_walk_level(mem, &table, linear, shifts[i], shifts[i] != 39, &done))
-			return false;
-	*gpa = table;
-	return done;
+	return result == GUEST_WALK_OK ? walk_check(p, &rights, access) : result;
 }
 
 u32 guest_fetch(const struct guest_memory *mem, const struct guest_paging *p, u64 linear,
-		u8 *buf, u32 len)
+		u8 *buf, u32 len, enum guest_walk_result *result)
 {
+	enum guest_walk_result why = GUEST_WALK_OK;
 	u32 got = 0;
 
 	while (got < len) {
@@ -119,13 +174,35 @@ u32 guest_fetch(const struct guest_memory *mem, const struct guest_paging *p, u6
 		const u8 *src;
 		gpa_t gpa;
 
-		if (!guest_walk(mem, p, linear + got, &gpa))
+		why = guest_walk(mem, p, linear + got, PT_EXEC, &gpa);
+		if (why != GUEST_WALK_OK)
 			break;
 		src = guest_memory_translate(mem, gpa, chunk, PT_READ | PT_EXEC);
-		if (!src)
+		if (!src) {
+			why = GUEST_WALK_NOT_MEMORY;
 			break;
+		}
 		memcpy(buf + got, src, chunk);
 		got += chunk;
 	}
+	if (result)
+		*result = why;
 	return got;
+}
+
+const char *guest_walk_result_name(enum guest_walk_result result)
+{
+	switch (result) {
+	case GUEST_WALK_OK:
+		return "ok";
+	case GUEST_WALK_NOT_PRESENT:
+		return "page not present";
+	case GUEST_WALK_PROTECTION:
+		return "page protection (write, user or execute-disable)";
+	case GUEST_WALK_NON_CANONICAL:
+		return "non-canonical address";
+	case GUEST_WALK_NOT_MEMORY:
+		return "not guest RAM (a device page or unowned)";
+	}
+	return "unknown";
 }

@@ -194,11 +194,11 @@ static u32 svm_fetch_code(struct vcpu *vcpu, u8 *bytes)
 {
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
 	struct guest_paging paging = { .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4,
-				       .efer = s->efer };
+				       .efer = s->efer, .cpl = s->cpl };
 	bool long_mode = s->efer & EFER_LMA;
 	u64 linear = long_mode ? s->cs.base + vcpu->regs.rip : (u32)(s->cs.base + vcpu->regs.rip);
 
-	return guest_fetch(&vcpu->vm->memory, &paging, linear, bytes, X86_MAX_INSTRUCTION);
+	return guest_fetch(&vcpu->vm->memory, &paging, linear, bytes, X86_MAX_INSTRUCTION, NULL);
 }
 
 /* How many legacy prefixes (and, in long mode, REX prefixes) start bytes; *rex is the last
