@@ -26,6 +26,7 @@ static const char *const audit_event_names[AUDIT_EVENT_COUNT] = {
 	[AUDIT_RESET] = "reset",
 	[AUDIT_IPI] = "ipi",
 	[AUDIT_CR_WRITE] = "cr-write",
+	[AUDIT_MMIO] = "mmio",
 	[AUDIT_SUPPRESSED] = "suppressed",
 };
 

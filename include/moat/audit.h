@@ -25,6 +25,7 @@ enum audit_event {
 	AUDIT_RESET,
 	AUDIT_IPI, /* an IPI to no vCPU of the guest, or of a kind Moat does not deliver */
 	AUDIT_CR_WRITE, /* a control-register value the guest may not load */
+	AUDIT_MMIO,     /* a device access Moat could not emulate */
 	AUDIT_SUPPRESSED,
 	AUDIT_EVENT_COUNT,
 };

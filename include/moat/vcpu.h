@@ -33,6 +33,13 @@ enum vcpu_state_reg {
 	 * by the vendor where the CPU reads it (VMX virtual-APIC page, SVM V_TPR), never in the
 	 * physical APIC; 0 after vcpu_reset. */
 	VCPU_TPR,
+	/* Read only: the code segment's default operand size in bytes, 2, 4 or 8 (enum
+	 * x86_code_size): 8 in 64-bit mode (EFER.LMA and CS.L), else 4 with CS.D set, else 2
+	 * (SDM Vol. 3 3.4.5, 5.2.1; virtual-8086 code is 16-bit). */
+	VCPU_CODE_SIZE,
+	/* Write only: 0 ends an STI/MOV SS interrupt shadow, after Moat completed the
+	 * instruction that sat in it (MMIO emulation). */
+	VCPU_INTERRUPT_SHADOW,
 };
 
 enum vm_exit_kind {

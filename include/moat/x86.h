@@ -196,6 +196,7 @@ static inline __noreturn void x86_halt_forever(void)
 
 #define RFLAGS_RESERVED_ONE BIT(1)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_VM BIT(17) /* virtual-8086 mode */
 
 /* DR6 and DR7 after reset: no breakpoint condition, none enabled (SDM Vol. 3 17.2.3-4). */
 #define DR6_RESET_VALUE 0xffff0ff0ULL

@@ -346,6 +346,19 @@ static u64 svm_read_tpr(const struct svm_vcpu *svm)
 	return class << SVM_TPR_CLASS_SHIFT;
 }
 
+/* CS.L and CS.D/B in the VMCB's attribute form (descriptor bits 53 and 54, APM B-2). */
+#define SVM_ATTR_L BIT(9)
+#define SVM_ATTR_DB BIT(10)
+
+static u64 svm_code_size(const struct vcpu *vcpu, const struct vmcb_save *s)
+{
+	if ((s->efer & EFER_LMA) && (s->cs.attrib & SVM_ATTR_L))
+		return 8;
+	if ((s->cr0 & CR0_PE) && !(vcpu->regs.rflags & RFLAGS_VM) && (s->cs.attrib & SVM_ATTR_DB))
+		return 4;
+	return 2;
+}
+
 static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
 	const struct vmcb_save *s = &svm_of(vcpu)->vmcb->save;
@@ -367,6 +380,10 @@ static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return s->cpl;
 	case VCPU_TPR:
 		return svm_read_tpr(svm_of(vcpu));
+	case VCPU_CODE_SIZE:
+		return svm_code_size(vcpu, s);
+	case VCPU_INTERRUPT_SHADOW:
+		break;
 	}
 	return 0;
 }
@@ -387,6 +404,10 @@ static void svm_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 		svm_of(vcpu)->vmcb->control.vintr =
 			(svm_of(vcpu)->vmcb->control.vintr & ~SVM_VINTR_TPR_MASK) |
 			((value >> SVM_TPR_CLASS_SHIFT) & SVM_VINTR_TPR_MASK);
+		break;
+	case VCPU_INTERRUPT_SHADOW:
+		if (!value)
+			svm_of(vcpu)->vmcb->control.interrupt_shadow &= ~(u64)SVM_INTERRUPT_SHADOW;
 		break;
 	default:
 		/* Control registers are the guest's own under SVM: Moat does not set them. */

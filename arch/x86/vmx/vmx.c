@@ -416,6 +416,22 @@ static bool vmx_inject_interrupt(struct vcpu *vcpu, u8 vector)
 	return true;
 }
 
+/* CS.L and CS.D/B in the access-rights form (SDM Vol. 3 25.4.1, table 25-2). */
+#define VMX_ACCESS_L BIT(13)
+#define VMX_ACCESS_DB BIT(14)
+
+static u64 vmx_code_size(const struct vcpu *vcpu)
+{
+	u64 access = vmx_read(VMCS_GUEST_CS_ACCESS);
+
+	if ((vmx_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (access & VMX_ACCESS_L))
+		return 8;
+	if ((vmx_read(VMCS_GUEST_CR0) & CR0_PE) && !(vcpu->regs.rflags & RFLAGS_VM) &&
+	    (access & VMX_ACCESS_DB))
+		return 4;
+	return 2;
+}
+
 static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 {
 	switch (reg) {
@@ -437,6 +453,10 @@ static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return (vmx_read(VMCS_GUEST_SS_ACCESS) >> 5) & 3; /* SS.DPL is the CPL */
 	case VCPU_TPR:
 		return *(volatile u32 *)(vmx_of(vcpu)->virtual_apic + VMX_VIRTUAL_APIC_TPR_OFFSET);
+	case VCPU_CODE_SIZE:
+		return vmx_code_size(vcpu);
+	case VCPU_INTERRUPT_SHADOW:
+		break;
 	}
 	return 0;
 }
@@ -453,6 +473,12 @@ static void vmx_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 	case VCPU_TPR:
 		*(volatile u32 *)(vmx_of(vcpu)->virtual_apic + VMX_VIRTUAL_APIC_TPR_OFFSET) =
 			(u32)value;
+		break;
+	case VCPU_INTERRUPT_SHADOW:
+		if (!value)
+			vmx_write(VMCS_GUEST_INTERRUPTIBILITY,
+				  vmx_read(VMCS_GUEST_INTERRUPTIBILITY) &
+					  ~(u64)VMX_INTERRUPTIBILITY_STI_MOVSS);
 		break;
 	default:
 		log_error("vmx: write of state %d is not supported", reg);
