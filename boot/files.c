@@ -111,6 +111,8 @@ void boot_read_guest_files(EFI_FILE_HANDLE root, struct moat_config *config,
 		for (u32 m = 0; !missing && m < guest->module_count; m++)
 			if (!read_once(root, guest->modules[m], files))
 				missing = guest->modules[m];
+		if (!missing && guest->initrd[0] && !read_once(root, guest->initrd, files))
+			missing = guest->initrd;
 		if (missing) {
 			guest->valid = false;
 			format(guest->error, sizeof(guest->error),

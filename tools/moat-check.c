@@ -119,6 +119,8 @@ static void check_print_guest(const struct guest_config *guest)
 		if (guest->entry != guest->load_address)
 			printf(", entry 0x%llx", (unsigned long long)guest->entry);
 	}
+	if (guest->initrd[0])
+		printf(", initrd %s", guest->initrd);
 	if (guest->module_count)
 		printf(", %u module%s", guest->module_count, guest->module_count == 1 ? "" : "s");
 	check_print_vcpus(guest);

@@ -21,6 +21,8 @@ const char *config_format_name(enum image_format format)
 		return "flat";
 	case IMAGE_FORMAT_MULTIBOOT:
 		return "multiboot";
+	case IMAGE_FORMAT_LINUX:
+		return "linux";
 	}
 	return "unknown";
 }

@@ -12,7 +12,7 @@ static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
 	"time-limit-ms", "max-exits-per-second", "cpu",	   "dedicated",
-	"console-bytes-per-second", "restart-backoff-max-ms",
+	"console-bytes-per-second", "restart-backoff-max-ms", "initrd",
 };
 
 static const struct {
@@ -87,10 +87,13 @@ static bool config_guest_format(const void *fdt, int node, struct guest_config *
 		guest->format = IMAGE_FORMAT_FLAT;
 	} else if (strcmp(prop.data, "multiboot") == 0) {
 		guest->format = IMAGE_FORMAT_MULTIBOOT;
+	} else if (strcmp(prop.data, "linux") == 0) {
+		guest->format = IMAGE_FORMAT_LINUX;
 	} else {
 		config_quote(quoted, sizeof(quoted), prop.data, (size_t)prop.len);
 		return config_fail(reason, "format",
-				   "unknown value \"%s\" (expected flat or multiboot)", quoted);
+				   "unknown value \"%s\" (expected flat, multiboot or linux)",
+				   quoted);
 	}
 	return true;
 }
@@ -132,12 +135,12 @@ static bool config_guest_addresses(const void *fdt, int node, struct guest_confi
 {
 	static const char *const flat_only[] = { "load-address", "entry" };
 
-	if (guest->format == IMAGE_FORMAT_MULTIBOOT) {
+	if (guest->format != IMAGE_FORMAT_FLAT) {
 		/* The image's own headers say where it goes (docs/guest-interface.md). */
 		for (u32 i = 0; i < ARRAY_SIZE(flat_only); i++)
 			if (fdt_getprop(fdt, node, flat_only[i], NULL))
-				return config_fail(reason, flat_only[i],
-						   "not allowed with format multiboot");
+				return config_fail(reason, flat_only[i], "not allowed with format %s",
+						   config_format_name(guest->format));
 		return true;
 	}
 	guest->load_address = CONFIG_DEFAULT_LOAD_ADDRESS;
@@ -186,6 +189,26 @@ static bool config_guest_modules(const void *fdt, int node, struct guest_config 
 					   guest->module_count + 1, why);
 		strlcpy(guest->modules[guest->module_count++], module, CONFIG_PATH_MAX);
 	}
+	return true;
+}
+
+/* The initial ramdisk of a Linux guest, read from the boot volume like the image. */
+static bool config_guest_initrd(const void *fdt, int node, struct guest_config *guest,
+				struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "initrd");
+	char why[CONFIG_ERROR_MAX];
+
+	if (!prop.data)
+		return true;
+	if (guest->format != IMAGE_FORMAT_LINUX)
+		return config_fail(reason, "initrd", "not allowed with format %s",
+				   config_format_name(guest->format));
+	if (!config_string(prop, "initrd", reason))
+		return false;
+	if (!config_path_ok(prop.data, why, sizeof(why)))
+		return config_fail(reason, "initrd", "%s", why);
+	strlcpy(guest->initrd, prop.data, sizeof(guest->initrd));
 	return true;
 }
 
@@ -303,6 +326,7 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	     config_guest_addresses(fdt, node, guest, &reason) &&
 	     config_guest_cmdline(fdt, node, guest, &reason) &&
 	     config_guest_modules(fdt, node, guest, &reason) &&
+	     config_guest_initrd(fdt, node, guest, &reason) &&
 	     config_guest_devices(fdt, node, guest, &reason) &&
 	     config_guest_policy(fdt, node, guest, &reason) &&
 	     config_guest_console(fdt, node, guest, &reason) &&

@@ -12,7 +12,7 @@
 #define CONFIG_DEFAULT_LOAD_ADDRESS 0x100000ULL
 #define CONFIG_QUOTE_MAX	    32 /* characters of a value from the blob shown in a message */
 #define CONFIG_CELL_SIZE	    4  /* one device-tree cell: a big-endian u32 */
-#define CONFIG_MAX_NODE_PROPERTIES  16 /* known properties of one node kind */
+#define CONFIG_MAX_NODE_PROPERTIES  24 /* known properties of one node kind */
 
 /* Why a node was rejected: the offending property (empty for the node itself) and what. */
 struct config_reason {

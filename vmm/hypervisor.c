@@ -105,6 +105,13 @@ static int vm_load_image(struct vm *vm, const struct boot_files *files,
 		}
 		modules[i] = *module;
 	}
+	if (config->initrd[0]) {
+		ctx.initrd = boot_files_find(files, config->initrd);
+		if (!ctx.initrd) {
+			vm_reject(vm, "initrd %s: not found on the boot volume", config->initrd);
+			return -MOAT_ENOENT;
+		}
+	}
 	ret = loader_load(&ctx, entry);
 	if (ret)
 		vm_reject(vm, "image %s", err);

@@ -12,6 +12,8 @@ int loader_load(const struct loader_context *ctx, struct guest_entry_state *entr
 		return loader_flat_load(ctx, entry);
 	case IMAGE_FORMAT_MULTIBOOT:
 		return loader_multiboot_load(ctx, entry);
+	case IMAGE_FORMAT_LINUX:
+		return loader_linux_load(ctx, entry);
 	}
 	loader_error_file(ctx, ctx->image->path, "unknown image format %d",
 			  (int)ctx->config->format);

@@ -20,6 +20,9 @@
 enum image_format {
 	IMAGE_FORMAT_FLAT,
 	IMAGE_FORMAT_MULTIBOOT,
+	/* A Linux kernel: bzImage (boot protocol) or ELF vmlinux with a PVH note, told apart by
+	 * the image's own headers (vmm/loader_linux.c, vmm/loader_pvh.c). */
+	IMAGE_FORMAT_LINUX,
 };
 
 #define CONFIG_MAX_CPUS 16 /* CPUs Moat uses, the first included */
@@ -58,6 +61,7 @@ struct guest_config {
 	char cmdline[CONFIG_CMDLINE_MAX];
 	u32 module_count;
 	char modules[CONFIG_MAX_MODULES][CONFIG_PATH_MAX];
+	char initrd[CONFIG_PATH_MAX]; /* format linux: the initial ramdisk, "" for none */
 	u32 devices; /* enum guest_device bits */
 	enum crash_policy on_crash;
 	u32 max_restarts;

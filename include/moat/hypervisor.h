@@ -9,7 +9,8 @@
 #include <moat/loader.h>
 #include <moat/vm.h>
 
-#define BOOT_MAX_FILES (CONFIG_MAX_GUESTS * (CONFIG_MAX_MODULES + 1))
+/* Per guest: the image, its modules and its initrd. */
+#define BOOT_MAX_FILES (CONFIG_MAX_GUESTS * (CONFIG_MAX_MODULES + 2))
 
 /* Files read from the boot volume before Moat took the machine. */
 struct boot_files {

@@ -35,4 +35,13 @@ int loader_copy_to_guest(const struct loader_context *ctx, gpa_t gpa, const void
 /* Zeroes len bytes of guest RAM at gpa (len 0: nothing). */
 int loader_zero_guest(const struct loader_context *ctx, gpa_t gpa, u64 len);
 
+/* Shared by the Linux loaders (vmm/loader_linux.c, vmm/loader_pvh.c). */
+/* Refuses guest RAM that ends below 1 MiB. */
+int loader_linux_check_ram(const struct loader_context *ctx, u64 ram);
+/* Places ctx->initrd as high as it fits below limit (exclusive) and at or above low; *gpa 0
+ * without an initrd. Fails with the error written when it does not fit. */
+int loader_linux_place_initrd(const struct loader_context *ctx, u64 low, u64 limit, u64 *gpa);
+/* Writes the command line at PLATFORM_BOOT_CMDLINE and the initrd at initrd_gpa. */
+int loader_linux_write_common(const struct loader_context *ctx, u64 initrd_gpa);
+
 #endif

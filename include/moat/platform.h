@@ -17,6 +17,20 @@
 #define PLATFORM_ACPI_SIZE 0x20000ULL
 #define PLATFORM_ACPI_RSDP PLATFORM_ACPI_BASE
 
+/* Where the Linux loaders (vmm/loader_linux.c, vmm/loader_pvh.c) put what they hand the
+ * kernel, in conventional RAM below the hole and away from the 8 KiB the 64-bit decompressor
+ * borrows just below 0x9d000 for its paging trampoline (and restores): the 64-bit entry's GDT,
+ * its identity page tables (PML4, PDPT, four page directories: 4 GiB in 2 MiB pages), the
+ * zero page or PVH start info, the command line and a small stack. */
+#define PLATFORM_BOOT_GDT 0x1000ULL
+#define PLATFORM_BOOT_PAGE_TABLES 0x2000ULL
+#define PLATFORM_BOOT_PAGE_TABLES_SIZE 0x6000ULL
+#define PLATFORM_BOOT_PARAMS 0x8000ULL
+#define PLATFORM_BOOT_CMDLINE 0x9000ULL
+#define PLATFORM_BOOT_CMDLINE_SIZE 0x1000ULL
+#define PLATFORM_BOOT_STACK_TOP 0xb000ULL
+#define PLATFORM_BOOT_DATA_END PLATFORM_BOOT_STACK_TOP
+
 /* Interrupt controllers at their architectural addresses. */
 #define PLATFORM_IOAPIC_BASE 0xfec00000ULL
 #define PLATFORM_IOAPIC_SIZE 0x1000ULL

@@ -224,11 +224,81 @@ static void test_format_and_image(void **state)
 {
 	check_bad_guest("bad", write_bad_format,
 			"/guests/bad: property 'format': unknown value \"pe\" "
-			"(expected flat or multiboot)");
+			"(expected flat, multiboot or linux)");
 	check_bad_guest("bad", write_missing_format, "/guests/bad: property 'format': missing");
 	check_bad_guest("bad", write_format_list,
 			"/guests/bad: property 'format': expected one string, found a list");
 	check_bad_guest("bad", write_missing_image, "/guests/bad: property 'image': missing");
+}
+
+static void write_initrd_flat(void)
+{
+	required("flat");
+	prop_string("initrd", "guests/initrd.img");
+}
+
+static void write_load_address_linux(void)
+{
+	required("linux");
+	prop_u32("load-address", 0x100000);
+}
+
+static void write_modules_linux(void)
+{
+	required("linux");
+	prop_string("modules", "guests/a.bin");
+}
+
+static void write_bad_initrd_path(void)
+{
+	required("linux");
+	prop_string("initrd", "../initrd.img");
+}
+
+static void write_initrd_list(void)
+{
+	required("linux");
+	prop_raw("initrd", "a\0b", sizeof("a\0b"));
+}
+
+static void test_linux_properties(void **state)
+{
+	check_bad_guest("fl", write_initrd_flat,
+			"/guests/fl: property 'initrd': not allowed with format flat");
+	check_bad_guest("lx", write_load_address_linux,
+			"/guests/lx: property 'load-address': not allowed with format linux");
+	check_bad_guest("lx", write_modules_linux,
+			"/guests/lx: property 'modules': not allowed with format linux");
+	check_bad_guest("lx", write_bad_initrd_path,
+			"/guests/lx: property 'initrd': path must be relative and must not "
+			"contain \"..\"");
+	check_bad_guest("lx", write_initrd_list,
+			"/guests/lx: property 'initrd': expected one string, found a list");
+}
+
+static void test_good_linux_guest(void **state)
+{
+	const struct guest_config *guest = &test_config.guests[0];
+
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_begin("web", 256, "linux");
+	prop_string("initrd", "guests/initrd.img");
+	prop_string("cmdline", "console=ttyS0 quiet");
+	node_end();
+	guest_begin("bare", 64, "linux");
+	node_end();
+	node_end();
+	tree_end();
+
+	assert_int_equal(parse(), 0);
+	assert_true(guest->valid);
+	assert_int_equal(guest->format, IMAGE_FORMAT_LINUX);
+	assert_string_equal(guest->initrd, "guests/initrd.img");
+	assert_string_equal(guest->cmdline, "console=ttyS0 quiet");
+	assert_int_equal(guest->load_address, 0);
+	assert_true(test_config.guests[1].valid);
+	assert_string_equal(test_config.guests[1].initrd, "");
 }
 
 static void test_flat_only_properties(void **state)
@@ -434,7 +504,8 @@ static void test_unknown_and_duplicate_property(void **state)
 			"/guests/typo: property 'memroy-mib': unknown property (known: "
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
 			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second, "
-			"cpu, dedicated, console-bytes-per-second, restart-backoff-max-ms)");
+			"cpu, dedicated, console-bytes-per-second, restart-backoff-max-ms, "
+			"initrd)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node,
@@ -630,6 +701,7 @@ static void test_format_name(void **state)
 {
 	assert_string_equal(config_format_name(IMAGE_FORMAT_FLAT), "flat");
 	assert_string_equal(config_format_name(IMAGE_FORMAT_MULTIBOOT), "multiboot");
+	assert_string_equal(config_format_name(IMAGE_FORMAT_LINUX), "linux");
 }
 
 /* ---- whole-tree errors ---- */
@@ -792,6 +864,8 @@ int main(void)
 		cmocka_unit_test(test_memory_limits),
 		cmocka_unit_test(test_format_and_image),
 		cmocka_unit_test(test_flat_only_properties),
+		cmocka_unit_test(test_linux_properties),
+		cmocka_unit_test(test_good_linux_guest),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_policy_defaults_and_values),
 		cmocka_unit_test(test_policy_errors),

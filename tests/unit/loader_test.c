@@ -58,7 +58,7 @@ static void t_env_init(u64 ram_size, enum image_format format)
 	env->image = (struct image_file){ format == IMAGE_FORMAT_FLAT ? T_FLAT : T_KERNEL,
 					  env->file, 0 };
 	env->ctx = (struct loader_context){ &env->config, &env->mem, &env->image, env->modules,
-					    env->err, sizeof(env->err) };
+					    env->err, sizeof(env->err), NULL };
 }
 
 static int t_teardown(void **state)

@@ -102,14 +102,20 @@ static void svm_set_segment(struct vmcb_segment *seg, u16 selector, u16 attrib, 
 	*seg = (struct vmcb_segment){ .selector = selector, .attrib = attrib, .limit = limit };
 }
 
-/* The entry state: 32-bit flat protected mode with paging off (docs/guest-interface.md), or
- * real mode as after a start-up IPI. */
+/* The entry state: 32-bit flat protected mode with paging off (docs/guest-interface.md), 64-bit
+ * mode for the Linux boot protocol, or real mode as after a start-up IPI. */
 static void svm_init_save(struct vmcb_save *s, const struct guest_entry_state *entry)
 {
 	bool real = entry->mode == GUEST_ENTRY_REAL16;
+	bool long64 = entry->mode == GUEST_ENTRY_LONG64;
 
 	memset(s, 0, sizeof(*s));
-	if (real) {
+	if (long64) {
+		svm_set_segment(&s->cs, GUEST_LONG64_CODE_SELECTOR, SVM_ATTR_CODE64,
+				SEG_LIMIT_4G);
+		svm_set_segment(&s->ds, GUEST_LONG64_DATA_SELECTOR, SVM_ATTR_DATA32,
+				SEG_LIMIT_4G);
+	} else if (real) {
 		svm_set_segment(&s->cs, (u16)(entry->cs_base >> REAL_MODE_SELECTOR_SHIFT),
 				SVM_ATTR_CODE16, SEG_LIMIT_64K);
 		s->cs.base = entry->cs_base;
@@ -129,6 +135,15 @@ static void svm_init_save(struct vmcb_save *s, const struct guest_entry_state *e
 	s->cr0 = real ? CR0_ET : CR0_PE | CR0_ET;
 	s->cr4 = 0;
 	s->cr3 = 0;
+	if (long64) {
+		/* Long mode active (APM 14.6.1): LMA is what the CPU would have set itself. */
+		s->efer |= EFER_LME | EFER_LMA;
+		s->cr0 |= CR0_PG;
+		s->cr4 = CR4_PAE;
+		s->cr3 = entry->cr3;
+		svm_set_segment(&s->gdtr, 0, 0, entry->gdt_limit);
+		s->gdtr.base = entry->gdt_base;
+	}
 	s->dr6 = GUEST_DR6_INIT;
 	s->dr7 = GUEST_DR7_INIT;
 	s->g_pat = PAT_RESET_VALUE;
@@ -210,7 +225,7 @@ static void svm_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	/* Its old translations must not survive the reset: a fresh ASID at the next run. */
 	svm_asid_forget(&svm->asid);
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
-					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rsi = entry->rsi, .rsp = entry->rsp, .rip = entry->rip,
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
 }
 

@@ -226,6 +226,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 #define SVM_ATTR_CODE32 0x0c9b  /* G, D, P, S, type execute/read accessed */
 #define SVM_ATTR_DATA32 0x0c93  /* G, B, P, S, type read/write accessed */
 #define SVM_ATTR_TSS32_BUSY 0x008b
+#define SVM_ATTR_CODE64 0x0a9b  /* G, L, P, S, type execute/read accessed (D must be 0) */
 #define SVM_ATTR_CODE16 0x009b  /* P, S, type execute/read accessed: real mode after SIPI */
 #define SVM_ATTR_DATA16 0x0093  /* P, S, type read/write accessed */
 #define SVM_ATTR_LDT 0x0082

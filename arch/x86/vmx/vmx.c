@@ -236,7 +236,7 @@ static void vmx_vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *en
 	memset(vmx->virtual_apic, 0, PAGE_SIZE); /* TPR 0, as after RESET and INIT */
 	guest_context_reset(&vmx->context);
 	vcpu->regs = (struct vcpu_regs){ .rax = entry->rax, .rbx = entry->rbx,
-					 .rsp = entry->rsp, .rip = entry->rip,
+					 .rsi = entry->rsi, .rsp = entry->rsp, .rip = entry->rip,
 					 .rflags = entry->rflags | RFLAGS_RESERVED_ONE };
 }
 

@@ -218,6 +218,7 @@ enum vmcs_field {
 /* Guest segment access rights (SDM Vol. 3 25.4.1, table 25-2). */
 #define VMX_ACCESS_CODE32 0xc09b /* G, D, P, S, type execute/read accessed */
 #define VMX_ACCESS_DATA32 0xc093 /* G, B, P, S, type read/write accessed */
+#define VMX_ACCESS_CODE64 0xa09b /* G, L, P, S, type execute/read accessed (D must be 0) */
 #define VMX_ACCESS_TSS32_BUSY 0x008b
 #define VMX_ACCESS_CODE16 0x009b /* P, S, type execute/read accessed: real mode after SIPI */
 #define VMX_ACCESS_DATA16 0x0093 /* P, S, type read/write accessed */

@@ -79,7 +79,9 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 		{ VMCS_PROC_CONTROLS, config->proc },
 		{ VMCS_PROC2_CONTROLS, config->proc2 },
 		{ VMCS_EXIT_CONTROLS, config->exit },
-		{ VMCS_ENTRY_CONTROLS, config->entry },
+		{ VMCS_ENTRY_CONTROLS, vmx->entry.mode == GUEST_ENTRY_LONG64
+					       ? config->entry | ENTRY_IA32E_MODE_GUEST
+					       : config->entry },
 		/* #DB and #AC (reflected: no delivery loop inside the CPU) and #MC (the host's). */
 		{ VMCS_EXCEPTION_BITMAP, exception_intercepts() },
 		{ VMCS_CR3_TARGET_COUNT, 0 },
@@ -145,13 +147,14 @@ int vmx_vmcs_setup_host(u32 cpu)
 	return vmcs_write_all(writes, ARRAY_SIZE(writes));
 }
 
-/* The segments of an entry state: 32-bit flat protected mode with paging off
- * (docs/guest-interface.md), or real mode as after a start-up IPI. */
+/* The segments and control registers of an entry state: 32-bit flat protected mode with
+ * paging off (docs/guest-interface.md), 64-bit mode for the Linux boot protocol, or real mode
+ * as after a start-up IPI. */
 struct vmx_entry_segments {
 	u16 code_selector, data_selector;
 	u64 code_base;
-	u32 limit, code_access, data_access, table_limit;
-	u64 cr0_shadow;
+	u32 limit, code_access, data_access, gdt_limit, idt_limit;
+	u64 cr0_shadow, cr4_shadow, efer, cr3, gdt_base;
 };
 
 static struct vmx_entry_segments vmx_entry_segments(const struct guest_entry_state *entry)
@@ -161,7 +164,20 @@ static struct vmx_entry_segments vmx_entry_segments(const struct guest_entry_sta
 			.code_selector = (u16)(entry->cs_base >> REAL_MODE_SELECTOR_SHIFT),
 			.code_base = entry->cs_base, .limit = SEG_LIMIT_64K,
 			.code_access = VMX_ACCESS_CODE16, .data_access = VMX_ACCESS_DATA16,
-			.table_limit = SEG_LIMIT_64K, .cr0_shadow = CR0_ET,
+			.gdt_limit = SEG_LIMIT_64K, .idt_limit = SEG_LIMIT_64K,
+			.cr0_shadow = CR0_ET,
+		};
+	/* IA-32e mode from the first instruction (SDM Vol. 3 27.3.1.1, 27.3.1.2): EFER.LMA and
+	 * LME with CR0.PG, CR4.PAE, a 64-bit CS with D clear; the "IA-32e mode guest" entry
+	 * control goes with it (vmcs_setup_controls). */
+	if (entry->mode == GUEST_ENTRY_LONG64)
+		return (struct vmx_entry_segments){
+			.code_selector = GUEST_LONG64_CODE_SELECTOR,
+			.data_selector = GUEST_LONG64_DATA_SELECTOR, .limit = SEG_LIMIT_4G,
+			.code_access = VMX_ACCESS_CODE64, .data_access = VMX_ACCESS_DATA32,
+			.gdt_limit = entry->gdt_limit, .gdt_base = entry->gdt_base,
+			.cr0_shadow = CR0_PE | CR0_PG | CR0_ET, .cr4_shadow = CR4_PAE,
+			.efer = EFER_LME | EFER_LMA, .cr3 = entry->cr3,
 		};
 	return (struct vmx_entry_segments){
 		.code_selector = GUEST_SELECTOR_CODE, .data_selector = GUEST_SELECTOR_DATA,
@@ -197,16 +213,16 @@ static int vmcs_setup_guest(struct vcpu *vcpu)
 		{ VMCS_GUEST_LDTR_BASE, 0 },
 		{ VMCS_GUEST_LDTR_LIMIT, 0 },
 		{ VMCS_GUEST_LDTR_ACCESS, VMX_ACCESS_UNUSABLE },
-		{ VMCS_GUEST_GDTR_BASE, 0 },
-		{ VMCS_GUEST_GDTR_LIMIT, seg.table_limit },
+		{ VMCS_GUEST_GDTR_BASE, seg.gdt_base },
+		{ VMCS_GUEST_GDTR_LIMIT, seg.gdt_limit },
 		{ VMCS_GUEST_IDTR_BASE, 0 },
-		{ VMCS_GUEST_IDTR_LIMIT, seg.table_limit },
+		{ VMCS_GUEST_IDTR_LIMIT, seg.idt_limit },
 		{ VMCS_GUEST_CR0, vmx->cr0_shadow | cr0_fixed },
-		{ VMCS_GUEST_CR3, 0 },
+		{ VMCS_GUEST_CR3, seg.cr3 },
 		{ VMCS_GUEST_CR4, vmx->cr4_shadow | cr4_fixed },
 		{ VMCS_GUEST_DR7, GUEST_DR7_INIT },
 		{ VMCS_GUEST_IA32_DEBUGCTL, 0 },
-		{ VMCS_GUEST_IA32_EFER, 0 },
+		{ VMCS_GUEST_IA32_EFER, seg.efer },
 		{ VMCS_GUEST_IA32_PAT, PAT_RESET_VALUE },
 		{ VMCS_GUEST_SYSENTER_CS, 0 },
 		{ VMCS_GUEST_SYSENTER_ESP, 0 },
@@ -223,13 +239,18 @@ int vmx_vmcs_setup(struct vcpu *vcpu, const struct vmx_config *config)
 {
 	struct vmx_vcpu *vmx = vmx_of(vcpu);
 
+	if (vmx->entry.mode == GUEST_ENTRY_LONG64 && !config->long_mode_guests) {
+		log_error("vmx: guest '%s' needs a 64-bit entry, which this CPU cannot give "
+			  "(no \"IA-32e mode guest\" entry control)", vcpu->vm->name);
+		return -1;
+	}
 	/* Every port and MSR exits unless the guest owns it (vmm/msr.c). */
 	memset(vmx->io_bitmaps, 0xff, 2 * VMX_BITMAP_SIZE);
 	memset(vmx->msr_bitmap, 0xff, VMX_BITMAP_SIZE);
 	for (u32 i = 0; i < msr_passthrough_count; i++)
 		msr_bitmap_allow(vmx->msr_bitmap, msr_passthrough[i]);
 	vmx->cr0_shadow = vmx_entry_segments(&vmx->entry).cr0_shadow;
-	vmx->cr4_shadow = 0;
+	vmx->cr4_shadow = vmx_entry_segments(&vmx->entry).cr4_shadow;
 	if (vmcs_setup_controls(vcpu, config) || vmx_vmcs_setup_host(vcpu->cpu) ||
 	    vmcs_setup_guest(vcpu))
 		return -1;
