@@ -35,7 +35,8 @@ GUEST_FLAT += crasher window hostile_ipiflood
 GUEST_FLAT += exceptions
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
-	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt
+	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \
+	$(GUEST_OUT)/linux-stub.bzimage
 
 .PHONY: guests
 guests: $(GUEST_OUTPUTS)
@@ -64,6 +65,26 @@ $(GUEST_OUT)/mbinfo.elf: $(GUEST_MBINFO_OBJS) $(GUEST_SRC)/multiboot.ld
 	$(Q)ld $(GUEST_LDFLAGS) -T $(GUEST_SRC)/multiboot.ld -o $@ $(GUEST_MBINFO_OBJS)
 	@echo "  built $@"
 
+# linux-stub: a synthetic bzImage whose 64-bit code checks the boot protocol's zero page
+# (README.md, "linux-stub"): 64-bit objects, linked with the setup sectors below the kernel.
+GUEST64_CFLAGS := -std=gnu11 -m64 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-builtin -nostdlib -mno-red-zone -mgeneral-regs-only -mcmodel=small -O2 \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wshadow -Iinclude
+LINUX_STUB_OBJS := $(GUEST_OBJ)/linux_stub/header.o $(GUEST_OBJ)/linux_stub/stub.o
+$(GUEST_OBJ)/linux_stub/%.o: $(GUEST_SRC)/linux_stub/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST64_CFLAGS) -MMD -MP -c $< -o $@
+$(GUEST_OBJ)/linux_stub/%.o: $(GUEST_SRC)/linux_stub/%.S
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -m64 -fno-pic -fno-pie -MMD -MP -c $< -o $@
+$(GUEST_OBJ)/linux-stub.elf: $(LINUX_STUB_OBJS) $(GUEST_SRC)/linux_stub/linux_stub.ld
+	$(Q)ld -m elf_x86_64 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+		--no-warn-rwx-segments -T $(GUEST_SRC)/linux_stub/linux_stub.ld -o $@ $(LINUX_STUB_OBJS)
+$(GUEST_OUT)/linux-stub.bzimage: $(GUEST_OBJ)/linux-stub.elf
+	@mkdir -p $(dir $@)
+	$(Q)objcopy -O binary $< $@
+	@echo "  built $@"
+
 $(GUEST_OUT)/module.txt: $(GUEST_SRC)/module.txt
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
@@ -71,4 +92,4 @@ $(GUEST_OUT)/module.txt: $(GUEST_SRC)/module.txt
 # Keep the objects and ELF files of the pattern chains for disassembly and rebuilds.
 .PRECIOUS: $(GUEST_OBJ)/%.o $(GUEST_OBJ)/%.elf
 
--include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d)
+-include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d $(GUEST_OBJ)/linux_stub/*.d)
