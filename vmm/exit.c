@@ -100,7 +100,8 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		vcpu_halt(vcpu);
 		break;
 	case VM_EXIT_NESTED_FAULT:
-		if (mmio_handle(vcpu, exit->fault.gpa, exit->fault.access))
+		/* Guest page tables in a device region are not RAM: that walk is unowned. */
+		if (!exit->fault.page_walk && mmio_handle(vcpu, exit->fault.gpa, exit->fault.access))
 			break;
 		vm_crash(vcpu, AUDIT_NPF, exit->fault.gpa, exit->fault.access, NULL,
 			 "accessed unowned guest-physical address 0x%lx (%s) at rip 0x%lx",

@@ -81,6 +81,9 @@ struct vm_exit {
 		struct {
 			gpa_t gpa;
 			u32 access; /* enum pt_perm: what the guest tried */
+			/* The access was the CPU's walk of the guest's page tables, not the
+			 * instruction's own: never a device access to emulate. */
+			bool page_walk;
 		} fault;
 		struct {
 			u8 vector;

@@ -88,6 +88,7 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->fault.access = c->exit_info1 & SVM_NPF_FETCH	 ? PT_EXEC
 				     : c->exit_info1 & SVM_NPF_WRITE ? PT_WRITE
 								     : PT_READ;
+		exit->fault.page_walk = c->exit_info1 & SVM_NPF_PAGE_WALK;
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		exit->kind = VM_EXIT_SHUTDOWN;

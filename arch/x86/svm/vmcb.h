@@ -170,6 +170,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "APM B-2: G
 /* #NPF EXITINFO1 (APM 15.25.6): a page-fault style error code. */
 #define SVM_NPF_WRITE BIT(1)
 #define SVM_NPF_FETCH BIT(4)
+#define SVM_NPF_PAGE_WALK BIT(33) /* while translating the guest's page tables */
 
 /* CR intercepts (APM 15.9) and their decode assist in EXITINFO1 (CPUID 0x8000000A EDX[7]). */
 #define SVM_INTERCEPT_CR4 BIT(4)

@@ -302,6 +302,10 @@ enum vmx_exit_reason {
 #define VMX_EPT_READ BIT(0)
 #define VMX_EPT_WRITE BIT(1)
 #define VMX_EPT_FETCH BIT(2)
+/* Bit 7: the linear address is valid; then bit 8 clear: the access was to a paging-structure
+ * entry of the guest's walk, not to the translated address. */
+#define VMX_EPT_LINEAR_VALID BIT(7)
+#define VMX_EPT_TRANSLATED BIT(8)
 
 /* Control-register access qualification (table 28-3). */
 #define VMX_CR_NUMBER_MASK 0xf

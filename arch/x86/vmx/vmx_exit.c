@@ -319,6 +319,8 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		exit->fault.access = qualification & VMX_EPT_FETCH   ? PT_EXEC
 				     : qualification & VMX_EPT_WRITE ? PT_WRITE
 								     : PT_READ;
+		exit->fault.page_walk = (qualification & VMX_EPT_LINEAR_VALID) &&
+					!(qualification & VMX_EPT_TRANSLATED);
 		break;
 	case VMX_EXIT_TRIPLE_FAULT:
 		exit->kind = VM_EXIT_SHUTDOWN;
