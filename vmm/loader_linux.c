@@ -157,8 +157,8 @@ static int bz_place_kernel(const struct loader_context *ctx, struct bz_plan *pla
 	}
 	if (plan->load < PLATFORM_RESERVED_END || plan->load >= ram) {
 		loader_error(ctx, LINUX_HDR(pref_address),
-			     "pref_address 0x%lx of a kernel that is not relocatable is outside "
-			     "guest RAM above 1 MiB (%s)", hdr->pref_address,
+			     "pref_address 0x%lx puts the kernel at 0x%lx, outside guest RAM above "
+			     "1 MiB (%s)", hdr->pref_address, plan->load,
 			     loader_size_text(ram).text);
 		return -MOAT_ENOEXEC;
 	}
@@ -360,7 +360,7 @@ int loader_linux_place_initrd(const struct loader_context *ctx, u64 low, u64 lim
 		loader_error_file(ctx, initrd->path,
 				  "0x%lx bytes do not fit between the kernel's end (0x%lx) and "
 				  "0x%lx, the highest address the initrd may reach", size, low,
-				  limit);
+				  limit - 1);
 		return -MOAT_E2BIG;
 	}
 	*gpa = ALIGN_DOWN(limit - size, PAGE_SIZE);
