@@ -43,7 +43,7 @@ static inline u8 t_initrd_byte(u64 i)
 	return (u8)(i * 13 + 5);
 }
 
-static void t_env_init(u64 ram_size)
+static inline void t_env_init(u64 ram_size)
 {
 	env = calloc(1, sizeof(*env));
 	assert_non_null(env);
@@ -67,13 +67,13 @@ static void t_env_init(u64 ram_size)
 					    .err_size = sizeof(env->err), .initrd = &env->initrd };
 }
 
-static int t_setup(void **state)
+static inline int t_setup(void **state)
 {
 	t_env_init(T_RAM_SIZE);
 	return 0;
 }
 
-static int t_teardown(void **state)
+static inline int t_teardown(void **state)
 {
 	if (env) {
 		free(env->ram);
@@ -83,19 +83,19 @@ static int t_teardown(void **state)
 	return 0;
 }
 
-static int t_load(void)
+static inline int t_load(void)
 {
 	env->err[0] = '\0';
 	return loader_load(&env->ctx, &env->entry);
 }
 
-static u8 *t_gpa(u64 gpa)
+static inline u8 *t_gpa(u64 gpa)
 {
 	assert_true(gpa < env->ram_size);
 	return env->ram + gpa;
 }
 
-static u64 t_read(u64 gpa, u32 size)
+static inline u64 t_read(u64 gpa, u32 size)
 {
 	u64 value = 0;
 
@@ -104,14 +104,14 @@ static u64 t_read(u64 gpa, u32 size)
 }
 
 /* A rejected image must leave guest RAM as it was: every check comes before any write. */
-static void t_assert_ram_untouched(void)
+static inline void t_assert_ram_untouched(void)
 {
 	for (u64 i = 0; i < env->ram_size; i++)
 		if (env->ram[i] != T_RAM_FILL)
 			fail_msg("byte at 0x%lx was written by a rejected image", i);
 }
 
-static void t_expect_error(int code, const char *message)
+static inline void t_expect_error(int code, const char *message)
 {
 	memset(env->ram, T_RAM_FILL, env->ram_size);
 	assert_int_equal(t_load(), code);
@@ -119,7 +119,7 @@ static void t_expect_error(int code, const char *message)
 	t_assert_ram_untouched();
 }
 
-static void t_assert_initrd_at(u64 gpa)
+static inline void t_assert_initrd_at(u64 gpa)
 {
 	for (u64 i = 0; i < T_INITRD_SIZE; i++)
 		if (t_gpa(gpa)[i] != t_initrd_byte(i))
