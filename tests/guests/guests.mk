@@ -36,7 +36,7 @@ GUEST_FLAT += exceptions
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \
-	$(GUEST_OUT)/linux-stub.bzimage
+	$(GUEST_OUT)/linux-stub.bzimage $(GUEST_OUT)/pvh-stub.elf
 
 .PHONY: guests
 guests: $(GUEST_OUTPUTS)
@@ -83,6 +83,22 @@ $(GUEST_OBJ)/linux-stub.elf: $(LINUX_STUB_OBJS) $(GUEST_SRC)/linux_stub/linux_st
 $(GUEST_OUT)/linux-stub.bzimage: $(GUEST_OBJ)/linux-stub.elf
 	@mkdir -p $(dir $@)
 	$(Q)objcopy -O binary $< $@
+	@echo "  built $@"
+
+# pvh-stub: a 32-bit guest on the usual runtime, wrapped into an ELF64 vmlinux with the PVH
+# note (README.md, "pvh-stub").
+$(GUEST_OBJ)/pvh-stub32.elf: $(GUEST_OBJ)/pvh_stub.o $(GUEST_LIB_OBJS) \
+		$(GUEST_SRC)/linux_stub/pvh_stub.ld
+	$(Q)ld $(GUEST_LDFLAGS) -T $(GUEST_SRC)/linux_stub/pvh_stub.ld -o $@ $< $(GUEST_LIB_OBJS)
+$(GUEST_OBJ)/pvh-stub.bin: $(GUEST_OBJ)/pvh-stub32.elf
+	$(Q)objcopy -O binary $< $@
+$(GUEST_OBJ)/linux_stub/pvh_wrap.o: $(GUEST_SRC)/linux_stub/pvh_wrap.S $(GUEST_OBJ)/pvh-stub.bin
+	@mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) -m64 -Wa,-I,$(GUEST_OBJ) -c $< -o $@
+$(GUEST_OUT)/pvh-stub.elf: $(GUEST_OBJ)/linux_stub/pvh_wrap.o $(GUEST_SRC)/linux_stub/pvh_wrap.ld
+	@mkdir -p $(dir $@)
+	$(Q)ld -m elf_x86_64 -nostdlib -z noexecstack --no-warn-rwx-segments \
+		-T $(GUEST_SRC)/linux_stub/pvh_wrap.ld -o $@ $<
 	@echo "  built $@"
 
 $(GUEST_OUT)/module.txt: $(GUEST_SRC)/module.txt
