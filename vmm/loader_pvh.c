@@ -153,6 +153,18 @@ static int pvh_check_segment(const struct loader_context *ctx, struct pvh_plan *
 			     "1 MiB (%s)", p->p_paddr, p->p_memsz, loader_size_text(ram).text);
 		return -MOAT_E2BIG;
 	}
+	for (u32 i = 0; i < plan->segment_count; i++) {
+		const struct pvh_segment *other = &plan->segments[i];
+
+		if (p->p_paddr < other->paddr + other->memsz &&
+		    other->paddr < p->p_paddr + p->p_memsz) {
+			loader_error(ctx, at + offsetof(struct elf64_phdr, p_paddr),
+				     "segment at physical 0x%lx (0x%lx bytes) overlaps the one at "
+				     "0x%lx (0x%lx bytes)", p->p_paddr, p->p_memsz, other->paddr,
+				     other->memsz);
+			return -MOAT_ENOEXEC;
+		}
+	}
 	*seg = (struct pvh_segment){ p->p_paddr, p->p_memsz, p->p_offset, p->p_filesz };
 	plan->segment_count++;
 	if (seg->paddr + seg->memsz > plan->kernel_end)

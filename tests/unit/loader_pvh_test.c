@@ -215,6 +215,15 @@ static void test_pvh_segment_checks(void **state)
 		       "(0xfffffffffffff000 bytes) is outside guest RAM above 1 MiB (64 MiB)");
 }
 
+static void test_pvh_overlapping_segments(void **state)
+{
+	t_build_vmlinux();
+	*t_phdr(1) = *t_phdr(0);
+	t_phdr(1)->p_paddr = T_PADDR + T_MEMSZ - 1;
+	t_expect_error(-MOAT_ENOEXEC, T_IMAGE ": offset 0x90: segment at physical 0x1004fff "
+		       "(0x5000 bytes) overlaps the one at 0x1000000 (0x5000 bytes)");
+}
+
 static void test_pvh_initrd_does_not_fit(void **state)
 {
 	t_build_vmlinux();
@@ -248,6 +257,7 @@ int main(void)
 		T(test_pvh_header_checks),
 		T(test_pvh_note_checks),
 		T(test_pvh_segment_checks),
+		T(test_pvh_overlapping_segments),
 		T(test_pvh_initrd_does_not_fit),
 		T(test_pvh_byte_mutations),
 	};
