@@ -35,5 +35,8 @@ struct host_layout;
 EFI_STATUS boot_exit_firmware(EFI_HANDLE image, struct host_layout *layout);
 
 void boot_power_init(EFI_RUNTIME_SERVICES *runtime);
+/* The host's wall clock now (UEFI GetTime, taken as UTC) and the TSC with it, for kvmclock;
+ * out->valid stays false when the firmware has no time. */
+void boot_read_wall_clock(EFI_RUNTIME_SERVICES *runtime, struct host_wall_clock *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include <moat/smp.h>
 #include <moat/string.h>
 #include <moat/x86.h>
+#include <moat/xsave.h>
 
 #include "boot.h"
 
@@ -152,6 +153,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	if (!hv->ops)
 		finish_without_guests(hv, "no usable virtualization extension");
 	log_info("using %s", hv->ops->name);
+	xsave_init(arch_guest_xstate_mask());
+	boot_read_wall_clock(system_table->RuntimeServices, &hv->wall_clock);
 	arch_speculation_init();
 	boot_read_guest_files(root, &hv->config, &boot_files);
 	boot_reserve_memory(&hv->config, &frames);

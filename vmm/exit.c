@@ -4,6 +4,7 @@
 #include <moat/log.h>
 #include <moat/mmio.h>
 #include <moat/vm.h>
+#include <moat/xsave.h>
 
 static const char *access_name(u32 access)
 {
@@ -136,6 +137,9 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		vm_audit(vcpu, AUDIT_INSTRUCTION, exit->vendor_reason, vcpu->regs.rip, AUDIT_GP,
 			 "RDPMC");
 		ops->inject_exception(vcpu, X86_VECTOR_GP, true, 0);
+		break;
+	case VM_EXIT_XSETBV:
+		xsave_xsetbv(vcpu, exit);
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:

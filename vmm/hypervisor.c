@@ -140,6 +140,8 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->sipi_pending = false;
 		vcpu->migrate_to = VCPU_NO_CPU;
 		vcpu->spec_ctrl = 0; /* its reset value: a restart does not inherit it */
+		vcpu->tsc_adjust = 0;
+		memset(&vcpu->kvmclock, 0, sizeof(vcpu->kvmclock));
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
 		vlapic_reset(&vcpu->apic);
 		ret = hv->ops->vcpu_create(vcpu, i == 0 ? entry : &vcpu_wait_for_sipi,
@@ -262,6 +264,7 @@ u32 hypervisor_create_guests(struct hypervisor *hv, const struct boot_files *fil
 				   .ops = hv->ops, .frames = hv->frames,
 				   .state = VM_STATE_NOT_STARTED };
 		vm->tsc_per_ms = hv->tsc_per_ms;
+		vm->wall_clock = hv->wall_clock;
 		audit_init(&vm->audit, hv->tsc_per_ms * AUDIT_REFILL_MS);
 		console_init(&vm->console, config->console_bytes_per_second);
 		if (!config->valid) {

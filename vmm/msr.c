@@ -2,8 +2,26 @@
 /* MSR policy: an allow-list. Anything not listed is denied with #GP, as a CPU without that
  * MSR would, and recorded. */
 #include <moat/exit.h>
+#include <moat/kvmclock.h>
 #include <moat/speculation.h>
 #include <moat/vm.h>
+
+#define MSR_IA32_TSC_ADJUST 0x3b   /* SDM Vol. 4 table 2-2; CPUID.7:EBX[1] */
+#define MSR_IA32_MISC_ENABLE 0x1a0 /* SDM Vol. 4 table 2-2 */
+/* What IA32_MISC_ENABLE reads: fast strings on (bit 0; Linux turns ERMS off without it), branch
+ * trace storage and PEBS unavailable (bits 11, 12: no debug store, no PMU). The bits it does not
+ * show (MONITOR, SpeedStep, limit CPUID maxval, XD disable, ...) are 0 as their features are
+ * hidden or always on. A write must keep this value: the features it controls are Moat's. */
+#define MISC_ENABLE_FAST_STRINGS BIT(0)
+#define MISC_ENABLE_BTS_UNAVAILABLE BIT(11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE BIT(12)
+#define MISC_ENABLE_GUEST_VALUE \
+	(MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE)
+/* AMD legacy performance counters PerfEvtSel0-3 and PerfCtr0-3 (APM Vol. 2 13.2.1): with no PMU
+ * offered (CPUID.80000001:ECX.PerfCtrExtCore hidden) they read 0 and take writes without effect,
+ * which Linux reads as "PMU not available due to virtualization". */
+#define MSR_AMD_PERF_FIRST 0xc0010000u
+#define MSR_AMD_PERF_LAST 0xc0010007u
 
 /* EFER bits a guest may set itself; SVME and the rest stay Moat's (APM Vol. 2 3.1.7). */
 #define EFER_GUEST_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
@@ -40,9 +58,21 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 		return vlapic_msr_read(vcpu, index, value);
 	switch (index) {
 	case MSR_IA32_TSC:
-		/* The same view RDTSC gives: the host TSC plus the guest's offset. */
-		*value = x86_rdtsc() + vcpu->vm->tsc_offset;
+		/* The same view RDTSC gives: the host TSC plus the guest's and the vCPU's offset. */
+		*value = x86_rdtsc() + vcpu_tsc_offset(vcpu);
 		return true;
+	case MSR_IA32_TSC_ADJUST:
+		*value = vcpu->tsc_adjust;
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		*value = MISC_ENABLE_GUEST_VALUE;
+		return true;
+	case MSR_AMD_PERF_FIRST ... MSR_AMD_PERF_LAST:
+		*value = 0;
+		return true;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return kvmclock_msr_read(vcpu, index, value);
 	case MSR_IA32_PAT:
 		*value = ops->read_state(vcpu, VCPU_PAT);
 		return true;
@@ -58,6 +88,14 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 	}
 }
 
+/* The vCPU's TSC moved: RDTSC (both vendors' offset field) and its kvmclock follow. */
+static void msr_set_tsc_adjust(struct vcpu *vcpu, u64 adjust)
+{
+	vcpu->tsc_adjust = adjust;
+	vcpu->vm->ops->write_state(vcpu, VCPU_TSC_OFFSET, vcpu_tsc_offset(vcpu));
+	kvmclock_update(vcpu);
+}
+
 bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 {
 	const struct vendor_ops *ops = vcpu->vm->ops;
@@ -65,6 +103,22 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 	if (vlapic_owns_msr(index))
 		return vlapic_msr_write(vcpu, index, value);
 	switch (index) {
+	case MSR_IA32_TSC:
+		/* Sets this vCPU's TSC; TSC_ADJUST moves by as much (SDM Vol. 3 18.17.3). */
+		msr_set_tsc_adjust(vcpu, value - (x86_rdtsc() +
+						  __atomic_load_n(&vcpu->vm->tsc_offset,
+								  __ATOMIC_RELAXED)));
+		return true;
+	case MSR_IA32_TSC_ADJUST:
+		msr_set_tsc_adjust(vcpu, value);
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		return value == MISC_ENABLE_GUEST_VALUE;
+	case MSR_AMD_PERF_FIRST ... MSR_AMD_PERF_LAST:
+		return true;
+	case MSR_KVM_WALL_CLOCK_NEW:
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		return kvmclock_msr_write(vcpu, index, value);
 	case MSR_IA32_PAT:
 		if (!pat_is_valid(value))
 			return false;

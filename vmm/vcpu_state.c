@@ -155,6 +155,8 @@ static void vcpu_start_from_sipi(struct vcpu *vcpu, u8 vector)
 					   .cs_base = (u64)vector << SIPI_VECTOR_PAGE_SHIFT };
 
 	vcpu->vm->ops->vcpu_reset(vcpu, &entry);
+	/* INIT turned its paravirtual clock off: the started CPU registers it again. */
+	memset(&vcpu->kvmclock, 0, sizeof(vcpu->kvmclock));
 	log_debug("guest '%s': vcpu %u started by SIPI at 0x%lx", vcpu->vm->name, vcpu->id,
 		  entry.cs_base);
 }

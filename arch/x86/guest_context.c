@@ -5,13 +5,14 @@
  * (its DR7 is 0x400), never takes a page fault and never reads TSC_AUX, so a vCPU's values can stay
  * in the CPU across its exits: the vendor code saves and loads them only when another vCPU is
  * loaded on the CPU, which keeps the exit round trip free of this work. */
+#include <moat/arch.h>
 #include <moat/errno.h>
 #include <moat/log.h>
 #include <moat/string.h>
 #include <moat/x86.h>
 
 #include "guest_context.h"
-#include "xstate.h"
+#include <moat/xstate.h>
 
 #define CPUID_FEATURES		  1
 #define CPUID_XSAVE_LEAF	  0xd
@@ -119,11 +120,28 @@ void guest_context_reset(struct guest_context *ctx)
 	ctx->xcr0 = XSTATE_XCR0_RESET;
 }
 
+void guest_context_set_xcr0(struct guest_context *ctx, u64 xcr0)
+{
+	/* Only components the save and restore cover: anything else would outlive the vCPU. */
+	if (!guest_xstate.xsave || (xcr0 & ~guest_xstate.mask) || !(xcr0 & XSTATE_X87))
+		return;
+	ctx->xcr0 = xcr0;
+	x86_xsetbv0(xcr0);
+}
+
+u64 arch_guest_xstate_mask(void)
+{
+	return guest_xstate.xsave ? guest_xstate.mask : 0;
+}
+
 void guest_context_save(struct guest_context *ctx)
 {
 	if (guest_xstate.xsave) {
 		/* XSAVE saves only what XCR0 enables: every component, with the guest's XCR0
-		 * back in ctx->xcr0 (XSETBV always exits, so the CPU holds that value). */
+		 * back in ctx->xcr0. XSETBV exits on both vendors (vmm/xsave.c), but the value is
+		 * read back from the CPU: an emulator that lacks the SVM intercept (QEMU TCG)
+		 * lets the guest's XSETBV through, and its XCR0 must survive the switch too. */
+		ctx->xcr0 = x86_xgetbv0();
 		if (ctx->xcr0 != guest_xstate.mask)
 			x86_xsetbv0(guest_xstate.mask);
 		x86_xsave(ctx->fpu, guest_xstate.mask);

@@ -32,6 +32,8 @@ void guest_context_destroy(struct guest_context *ctx, struct frame_allocator *fr
 /* INIT: debug registers, CR2 and XCR0 as after reset; x87/SSE state and TSC_AUX are kept
  * (SDM Vol. 3 table 10-1). The context must not be in the CPU. */
 void guest_context_reset(struct guest_context *ctx);
+/* The guest's XSETBV, checked by vmm/xsave.c: ctx, which is in the CPU, gets XCR0 = xcr0. */
+void guest_context_set_xcr0(struct guest_context *ctx, u64 xcr0);
 /* Moves the CPU's registers into ctx, whose vCPU ran on this CPU last. */
 void guest_context_save(struct guest_context *ctx);
 /* Puts ctx's registers into the CPU, for its vCPU to run. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Chooses how a vCPU's x87/SSE/AVX state is switched, from CPUID (SDM Vol. 1 chapter 13):
  * XSAVE of every component the CPU supports where it has XSAVE, FXSAVE otherwise. */
-#include "xstate.h"
+#include <moat/xstate.h>
 
 #define CPUID_XSAVE_LEAF		0xd
 #define CPUID1_ECX_XSAVE		BIT(26)

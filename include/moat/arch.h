@@ -65,6 +65,11 @@ void arch_speculation_init(void);
 void arch_speculation_cpu_enable(void);
 void (*arch_speculation_switch_barrier(void))(void);
 
+/* The XCR0 components the vendor code switches with every vCPU, known once vendor_select
+ * returned; 0 when it switches only x87/SSE with FXSAVE. Guests are offered a subset
+ * (vmm/xsave.c). */
+u64 arch_guest_xstate_mask(void);
+
 /* The vendor extension this CPU offers (SVM or VMX), or NULL with the reason logged. */
 const struct vendor_ops *vendor_select(void);
 

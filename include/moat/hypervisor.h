@@ -28,6 +28,7 @@ struct hypervisor {
 	const struct boot_files *files; /* kept for restarts */
 	hpa_t shared_hpa[CONFIG_MAX_SHARED]; /* host memory of config.shared[i] */
 	u64 tsc_per_ms;                 /* measured at boot */
+	struct host_wall_clock wall_clock; /* from boot/, before ExitBootServices */
 	u64 slice_ticks;                /* config.slice_us in TSC ticks */
 	u32 dedicated_cpus;             /* CPUs a dedicated guest holds (vmm/placement.c) */
 	/* From arch before placement: the core of each CPU; SMT siblings share one. */

@@ -40,6 +40,11 @@ enum vcpu_state_reg {
 	/* Write only: 0 ends an STI/MOV SS interrupt shadow, after Moat completed the
 	 * instruction that sat in it (MMIO emulation). */
 	VCPU_INTERRUPT_SHADOW,
+	/* The guest's XCR0 (SDM Vol. 1 13.3). A write takes effect at once: the vCPU's XSAVE state
+	 * is in the CPU while Moat handles its exits (arch/x86/guest_context.c). */
+	VCPU_XCR0,
+	/* Write only: the TSC offset both vendors add to RDTSC, vcpu_tsc_offset(vcpu). */
+	VCPU_TSC_OFFSET,
 };
 
 enum vm_exit_kind {
@@ -59,6 +64,7 @@ enum vm_exit_kind {
 	VM_EXIT_EXCEPTION,    /* an intercepted guest exception (vmm/exception.c) */
 	VM_EXIT_WBINVD,       /* completed as a no-op: guest memory is write-back, no devices */
 	VM_EXIT_RDPMC,        /* #GP: no performance counters are offered */
+	VM_EXIT_XSETBV,       /* XSETBV, decided by vmm/xsave.c */
 	VM_EXIT_UNKNOWN,
 };
 
@@ -118,6 +124,13 @@ struct vlapic {
 	u64 icr;
 };
 
+/* The kvmclock MSRs of one vCPU (vmm/kvmclock.c, Linux Documentation/virt/kvm/x86/msr.rst):
+ * the values last written, GPA | enable bit. */
+struct kvmclock {
+	u64 system_time_msr; /* MSR_KVM_SYSTEM_TIME_NEW; 0 after reset and INIT */
+	u64 wall_clock_msr;  /* MSR_KVM_WALL_CLOCK_NEW */
+};
+
 /* What one vCPU used, for time limits, flood detection and the shutdown summary. */
 struct vcpu_clock {
 	u64 run_ticks;    /* TSC ticks spent in the guest since it (re)started */
@@ -138,6 +151,10 @@ struct vcpu {
 	u32 id; /* also its APIC ID */
 	struct vcpu_regs regs; /* x87/SSE/AVX, debug registers, ...: the vendor code's */
 	u64 spec_ctrl; /* the guest's IA32_SPEC_CTRL (vmm/msr.c, docs/speculation.md) */
+	/* IA32_TSC_ADJUST: what the guest's writes to IA32_TSC and IA32_TSC_ADJUST moved this
+	 * vCPU's TSC by, on top of its guest's offset (SDM Vol. 3 18.17.3). 0 at (re)start. */
+	u64 tsc_adjust;
+	struct kvmclock kvmclock; /* the KVM paravirtual clock MSRs (vmm/kvmclock.c) */
 	u64 slice_end; /* TSC at which the scheduler wants the CPU back */
 	/* The physical CPU it runs on (docs/scheduling.md): placed at start, changed only by
 	 * that CPU when it hands the vCPU to an idle one (migrate_to). */

@@ -43,6 +43,14 @@ struct vm_restart {
 	u64 backoff_total_ms;        /* every restart's backoff */
 };
 
+/* The host's wall clock, read once at boot (UEFI GetTime, boot/efi_main.c): UTC seconds since
+ * 1970 at host TSC tsc; valid is false when the firmware gave no time. For kvmclock. */
+struct host_wall_clock {
+	u64 unix_seconds;
+	u64 tsc;
+	bool valid;
+};
+
 struct vm {
 	u32 id;
 	const struct guest_config *config;
@@ -73,6 +81,7 @@ struct vm {
 	struct audit_log audit;
 	struct guest_console console; /* its console budget, kept across restarts */
 	u64 tsc_per_ms;   /* measured at boot */
+	struct host_wall_clock wall_clock; /* the host's, at boot */
 	/* all its vCPUs' run time and its restarts' work, over all its runs, for time-limit-ms */
 	u64 run_ticks;
 	/* Added to the host TSC for every vCPU of the guest (one value keeps them in step):
@@ -127,6 +136,13 @@ static inline void vcpu_prepare_entry(struct vcpu *vcpu)
 		vcpu_take_requests(vcpu);
 }
 bool vcpu_is_runnable(struct vcpu *vcpu);
+
+/* What both vendors add to the host TSC for vcpu's RDTSC: its guest's offset and its own
+ * IA32_TSC_ADJUST. */
+static inline u64 vcpu_tsc_offset(const struct vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->vm->tsc_offset, __ATOMIC_RELAXED) + vcpu->tsc_adjust;
+}
 
 /* Before a slice of one of the guest's vCPUs: the first one since it (re)started sets the
  * guest's TSC to 0. Only vCPU 0 can run then (the others wait for a SIPI, which it sends

@@ -28,6 +28,8 @@ GUEST_FLAT := hello probe oob forbidden demo bench shared_writer shared_reader
 GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_vminsn \
 	hostile_spin hostile_halt hostile_triple hostile_flood hostile_cr8 hostile_cpu \
 	hostile_console bystander hostile_regs
+# Time, MSRs and XSAVE as a Linux guest uses them (README.md).
+GUEST_FLAT += platform_time
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
 GUEST_FLAT += vcpus sleeper spinner
 GUEST_FLAT += crasher window hostile_ipiflood

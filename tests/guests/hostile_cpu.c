@@ -2,7 +2,7 @@
 /* hostile_cpu: CPU state a guest must not reach or must see virtualized (docs/guest-interface.md,
  * "Exceptions", "TSC", "CR4", "Instructions a guest may not run", "Hypercalls"). Its TSC
  * starts near 0 and RDMSR IA32_TSC agrees with RDTSC; RDPMC raises #GP; WBINVD completes;
- * CR4 bits CPUID hides (OSXSAVE, PKE) and reserved bits raise #GP, with paging off and on;
+ * CR4 bits CPUID hides (LA57, PKE) and reserved bits raise #GP, with paging off and on;
  * EFER.LME with paging on raises #GP; a hypercall from ring 3 gets -EPERM and prints
  * nothing. (The exceptions Moat intercepts are checked by exceptions.c.) */
 #include "guest.h"
@@ -15,7 +15,7 @@
 #define CR4_PSE BIT(4)
 #define CR4_OSFXSR BIT(9)
 #define CR4_RESERVED_15 BIT(15)
-#define CR4_OSXSAVE BIT(18)
+#define CR4_LA57 BIT(12)
 #define CR4_PKE BIT(22)
 /* A 4 MiB page-directory entry: present, writable, PS (Intel SDM Vol. 3A 4.3, table 4-4). */
 #define PDE_4M_IDENTITY 0x83u
@@ -99,7 +99,7 @@ static void hostile_cpu_cr4(const char *when)
 		u32 bit;
 		const char *what;
 	} denied[] = {
-		{ CR4_OSXSAVE, "CR4.OSXSAVE raises #GP (vector 13)" },
+		{ CR4_LA57, "CR4.LA57 raises #GP (vector 13)" },
 		{ CR4_PKE, "CR4.PKE raises #GP (vector 13)" },
 		{ CR4_RESERVED_15, "CR4 bit 15 (reserved) raises #GP (vector 13)" },
 	};

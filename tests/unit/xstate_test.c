@@ -3,7 +3,7 @@
  * of several CPUs, and which XCR0 values a guest may have: never a bit the host lacks. */
 #include "test_support.h"
 
-#include "../../arch/x86/xstate.h"
+#include <moat/xstate.h>
 
 #define CPUID1_ECX_XSAVE (1u << 26)
 

@@ -295,7 +295,7 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	if (flush_all)
 		vmcb->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
 	/* RDTSC and RDTSCP add it (APM table B-1, TSC_OFFSET); RDMSR of the TSC exits. */
-	vmcb->control.tsc_offset = vcpu->vm->tsc_offset;
+	vmcb->control.tsc_offset = vcpu_tsc_offset(vcpu);
 	vmcb->save.rax = vcpu->regs.rax;
 	vmcb->save.rsp = vcpu->regs.rsp;
 	vmcb->save.rip = vcpu->regs.rip;
@@ -399,6 +399,10 @@ static u64 svm_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return svm_code_size(vcpu, s);
 	case VCPU_INTERRUPT_SHADOW:
 		break;
+	case VCPU_XCR0:
+		return svm_of(vcpu)->context.xcr0;
+	case VCPU_TSC_OFFSET:
+		return svm_of(vcpu)->vmcb->control.tsc_offset;
 	}
 	return 0;
 }
@@ -423,6 +427,13 @@ static void svm_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 	case VCPU_INTERRUPT_SHADOW:
 		if (!value)
 			svm_of(vcpu)->vmcb->control.interrupt_shadow &= ~(u64)SVM_INTERRUPT_SHADOW;
+		break;
+	case VCPU_XCR0:
+		/* Exits are handled with the vCPU's context in the CPU (guest_context.c). */
+		guest_context_set_xcr0(&svm_of(vcpu)->context, value);
+		break;
+	case VCPU_TSC_OFFSET:
+		svm_of(vcpu)->vmcb->control.tsc_offset = value;
 		break;
 	default:
 		/* Control registers are the guest's own under SVM: Moat does not set them. */

@@ -31,8 +31,8 @@ static const struct svm_exit_name svm_forbidden[] = {
 	{ SVM_EXIT_CLGI, "CLGI" },	   { SVM_EXIT_SKINIT, "SKINIT" },
 	{ SVM_EXIT_INVLPGA, "INVLPGA" },   { SVM_EXIT_INVD, "INVD" },
 	{ SVM_EXIT_MONITOR, "MONITOR" },   { SVM_EXIT_MWAIT, "MWAIT" },
-	{ SVM_EXIT_MWAIT_ARMED, "MWAIT" }, { SVM_EXIT_XSETBV, "XSETBV" },
-	{ SVM_EXIT_RDPRU, "RDPRU" },	   { SVM_EXIT_FERR_FREEZE, "FERR_FREEZE" },
+	{ SVM_EXIT_MWAIT_ARMED, "MWAIT" }, { SVM_EXIT_RDPRU, "RDPRU" },
+	{ SVM_EXIT_FERR_FREEZE, "FERR_FREEZE" },
 };
 
 static const char *svm_forbidden_name(u64 code)
@@ -108,6 +108,9 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 	case SVM_EXIT_RDPMC:
 		exit->kind = VM_EXIT_RDPMC;
 		break;
+	case SVM_EXIT_XSETBV:
+		exit->kind = VM_EXIT_XSETBV;
+		break;
 	case SVM_EXIT_VINTR:
 		/* The guest can take the requested interrupt now: the next entry injects it. */
 		svm_set_interrupt_window(&svm->vmcb->control, false);
@@ -147,13 +150,14 @@ void svm_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 }
 
 /* The opcode bytes (after prefixes) and the length of each instruction Moat intercepts and
- * completes: CPUID 0F A2, RDMSR 0F 32, WRMSR 0F 30, VMMCALL 0F 01 D9, WBINVD 0F 09, HLT F4. */
+ * completes: CPUID 0F A2, RDMSR 0F 32, WRMSR 0F 30, VMMCALL 0F 01 D9, WBINVD 0F 09, XSETBV
+ * 0F 01 D1, HLT F4. */
 static const u8 *svm_expected_opcode(const struct vm_exit *exit, u32 *len)
 {
 	static const u8 cpuid[] = { OPCODE_ESCAPE, 0xa2 }, rdmsr[] = { OPCODE_ESCAPE, 0x32 },
 			wrmsr[] = { OPCODE_ESCAPE, 0x30 },
 			vmmcall[] = { OPCODE_ESCAPE, 0x01, 0xd9 }, wbinvd[] = { OPCODE_ESCAPE, 0x09 },
-			hlt[] = { 0xf4 };
+			xsetbv[] = { OPCODE_ESCAPE, 0x01, 0xd1 }, hlt[] = { 0xf4 };
 
 	switch (exit->kind) {
 	case VM_EXIT_CPUID:
@@ -171,6 +175,9 @@ static const u8 *svm_expected_opcode(const struct vm_exit *exit, u32 *len)
 	case VM_EXIT_WBINVD:
 		*len = sizeof(wbinvd);
 		return wbinvd;
+	case VM_EXIT_XSETBV:
+		*len = sizeof(xsetbv);
+		return xsetbv;
 	default:
 		*len = sizeof(hlt);
 		return hlt;

@@ -457,6 +457,10 @@ static u64 vmx_read_state(struct vcpu *vcpu, enum vcpu_state_reg reg)
 		return vmx_code_size(vcpu);
 	case VCPU_INTERRUPT_SHADOW:
 		break;
+	case VCPU_XCR0:
+		return vmx_of(vcpu)->context.xcr0;
+	case VCPU_TSC_OFFSET:
+		return vmx_read(VMCS_TSC_OFFSET);
 	}
 	return 0;
 }
@@ -479,6 +483,13 @@ static void vmx_write_state(struct vcpu *vcpu, enum vcpu_state_reg reg, u64 valu
 			vmx_write(VMCS_GUEST_INTERRUPTIBILITY,
 				  vmx_read(VMCS_GUEST_INTERRUPTIBILITY) &
 					  ~(u64)VMX_INTERRUPTIBILITY_STI_MOVSS);
+		break;
+	case VCPU_XCR0:
+		/* Exits are handled with the vCPU's context in the CPU (guest_context.c). */
+		guest_context_set_xcr0(&vmx_of(vcpu)->context, value);
+		break;
+	case VCPU_TSC_OFFSET:
+		vmx_write(VMCS_TSC_OFFSET, value);
 		break;
 	default:
 		log_error("vmx: write of state %d is not supported", reg);

@@ -25,8 +25,8 @@ static const struct vmx_exit_name vmx_forbidden[] = {
 	{ VMX_EXIT_VMXOFF, "VMXOFF" },	   { VMX_EXIT_VMXON, "VMXON" },
 	{ VMX_EXIT_MWAIT, "MWAIT" },	   { VMX_EXIT_MONITOR, "MONITOR" },
 	{ VMX_EXIT_INVEPT, "INVEPT" },	   { VMX_EXIT_INVVPID, "INVVPID" },
-	{ VMX_EXIT_XSETBV, "XSETBV" },	   { VMX_EXIT_VMFUNC, "VMFUNC" },
-	{ VMX_EXIT_ENCLS, "ENCLS" },	   { VMX_EXIT_TASK_SWITCH, "task switch" },
+	{ VMX_EXIT_VMFUNC, "VMFUNC" },	   { VMX_EXIT_ENCLS, "ENCLS" },
+	{ VMX_EXIT_TASK_SWITCH, "task switch" },
 };
 
 static const char *vmx_forbidden_name(u32 reason)
@@ -309,6 +309,9 @@ bool vmx_translate_exit(struct vcpu *vcpu, struct vm_exit *exit)
 		break;
 	case VMX_EXIT_RDPMC:
 		exit->kind = VM_EXIT_RDPMC;
+		break;
+	case VMX_EXIT_XSETBV:
+		exit->kind = VM_EXIT_XSETBV;
 		break;
 	case VMX_EXIT_VMCALL:
 		exit->kind = VM_EXIT_HYPERCALL;

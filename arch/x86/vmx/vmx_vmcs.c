@@ -93,7 +93,7 @@ static int vmcs_setup_controls(struct vcpu *vcpu, const struct vmx_config *confi
 		{ VMCS_IO_BITMAP_B, ptr_to_hpa(vmx->io_bitmaps) + VMX_BITMAP_SIZE },
 		{ VMCS_MSR_BITMAP, ptr_to_hpa(vmx->msr_bitmap) },
 		/* RDTSC and RDTSCP add it (SDM Vol. 3 25.6.5); RDMSR IA32_TSC exits to vmm/msr.c. */
-		{ VMCS_TSC_OFFSET, vcpu->vm->tsc_offset },
+		{ VMCS_TSC_OFFSET, vcpu_tsc_offset(vcpu) },
 		{ VMCS_EPT_POINTER, vmx_eptp(vmx, config) },
 		{ VMCS_LINK_POINTER, VMCS_LINK_NONE },
 		{ VMCS_CR0_GUEST_HOST_MASK, cr0_mask },

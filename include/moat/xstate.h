@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The x87/SSE/AVX state Moat switches per vCPU (xstate.c): which components, how large their
+/* The x87/SSE/AVX state Moat switches per vCPU (arch/x86/xstate.c): which components, how large their
  * save area is, and which XCR0 values a guest may have. Pure computation over CPUID values,
  * unit-tested on the host (tests/unit/xstate_test.c). */
 #ifndef MOAT_XSTATE_H
