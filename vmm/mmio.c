@@ -12,6 +12,11 @@
 
 /* "0f b6 07 ": three characters a byte. */
 #define MMIO_BYTES_TEXT (3 * X86_MAX_INSTRUCTION_LENGTH + 1)
+#define MMIO_NIBBLE_MASK 0xf
+#define MMIO_IP16_MASK 0xffffULL /* IP in 16-bit code (SDM Vol. 1 3.5) */
+/* AH, CH, DH, BH are bits 15:8 of RAX..RBX (SDM Vol. 1 3.4.1.1). */
+#define MMIO_HIGH_BYTE_SHIFT 8
+#define MMIO_HIGH_BYTE_MASK 0xff00ULL
 
 struct mmio_instruction {
 	u8 bytes[X86_MAX_INSTRUCTION_LENGTH];
@@ -33,7 +38,7 @@ static void mmio_format_bytes(const struct mmio_instruction *in, char *text)
 
 	for (u32 i = 0; i < in->fetched; i++) {
 		text[n++] = hex[in->bytes[i] >> 4];
-		text[n++] = hex[in->bytes[i] & 0xf];
+		text[n++] = hex[in->bytes[i] & MMIO_NIBBLE_MASK];
 		if (i + 1 < in->fetched)
 			text[n++] = ' ';
 	}
@@ -49,7 +54,7 @@ static u64 mmio_code_linear(struct vcpu *vcpu, enum x86_code_size code)
 	if (code == X86_CODE64)
 		return rip;
 	if (code == X86_CODE16)
-		rip &= 0xffff;
+		rip &= MMIO_IP16_MASK;
 	return (u32)(vcpu->vm->ops->read_state(vcpu, VCPU_CS_BASE) + rip);
 }
 
@@ -96,7 +101,7 @@ static u64 mmio_store_value(struct vcpu *vcpu, const struct x86_insn *insn)
 		return insn->imm;
 	value = *mmio_register(vcpu, insn->reg);
 	if (insn->high_byte)
-		value >>= 8;
+		value >>= MMIO_HIGH_BYTE_SHIFT;
 	return value & mmio_mask(insn->mem_size);
 }
 
@@ -112,7 +117,7 @@ static void mmio_load_result(struct vcpu *vcpu, const struct x86_insn *insn, u64
 		value |= ~mmio_mask(insn->mem_size);
 	value &= mmio_mask(size);
 	if (insn->high_byte)
-		*reg = (*reg & ~0xff00ULL) | (value << 8);
+		*reg = (*reg & ~MMIO_HIGH_BYTE_MASK) | (value << MMIO_HIGH_BYTE_SHIFT);
 	else if (size >= 4)
 		*reg = value;
 	else
@@ -147,7 +152,7 @@ static bool mmio_emulate(struct vcpu *vcpu, const struct mmio_range *range, gpa_
 		mmio_load_result(vcpu, insn, value);
 	vcpu->regs.rip += insn->length;
 	if (in->code == X86_CODE16)
-		vcpu->regs.rip &= 0xffff;
+		vcpu->regs.rip &= MMIO_IP16_MASK;
 	else if (in->code == X86_CODE32)
 		vcpu->regs.rip = (u32)vcpu->regs.rip;
 	/* The instruction retired: an STI/MOV SS shadow it sat in ends with it. */
