@@ -163,12 +163,14 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 	vm->kick = hv->kick;
 	vm->clock_started = false; /* its TSC starts at its first entry (vm_start_clock) */
 	ret = vm_setup_memory(vm);
-	if (!ret)
-		ret = vm_load_image(vm, files, &entry);
 	if (ret)
 		return ret;
+	/* Devices first: their regions are part of the memory map a Linux loader hands over
+	 * (vmm/boot_memmap.c). */
 	vm_setup_devices(vm);
-	ret = vm_create_vcpus(hv, vm, &entry);
+	ret = vm_load_image(vm, files, &entry);
+	if (!ret)
+		ret = vm_create_vcpus(hv, vm, &entry);
 	if (ret)
 		return ret;
 	/* A restart says so in one line of its own (hypervisor_restart_step). */
