@@ -20,6 +20,17 @@
 /* AMD legacy performance counters PerfEvtSel0-3 and PerfCtr0-3 (APM Vol. 2 13.2.1): with no PMU
  * offered (CPUID.80000001:ECX.PerfCtrExtCore hidden) they read 0 and take writes without effect,
  * which Linux reads as "PMU not available due to virtualization". */
+/* IA32_BIOS_SIGN_ID / AMD PATCH_LEVEL (SDM Vol. 4 table 2-2, APM Vol. 2 A.3): the microcode
+ * revision, in bits 63:32 on Intel. Linux reads it on every Intel CPU with RDMSR that is not
+ * allowed to fault, after a WRMSR of 0. Moat's vCPU reads revision 1, as KVM's; writes have
+ * no effect (there is no microcode to load). */
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define BIOS_SIGN_ID_GUEST_VALUE (1ull << 32)
+/* AMD HWCR (APM Vol. 2 A.3): Linux reads it with a RDMSR that may not fault on CPUs with the
+ * invariant TSC, to check TscFreqSel (bit 24: the TSC counts at the P0 frequency), and sets
+ * bit 6 on K8. Reads TscFreqSel; writes have no effect (the controls are the host's). */
+#define MSR_AMD_HWCR 0xc0010015u
+#define HWCR_TSC_FREQ_SEL BIT(24)
 #define MSR_AMD_PERF_FIRST 0xc0010000u
 #define MSR_AMD_PERF_LAST 0xc0010007u
 
@@ -70,6 +81,12 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 	case MSR_AMD_PERF_FIRST ... MSR_AMD_PERF_LAST:
 		*value = 0;
 		return true;
+	case MSR_IA32_BIOS_SIGN_ID:
+		*value = BIOS_SIGN_ID_GUEST_VALUE;
+		return true;
+	case MSR_AMD_HWCR:
+		*value = HWCR_TSC_FREQ_SEL;
+		return true;
 	case MSR_KVM_WALL_CLOCK_NEW:
 	case MSR_KVM_SYSTEM_TIME_NEW:
 		return kvmclock_msr_read(vcpu, index, value);
@@ -115,6 +132,8 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 	case MSR_IA32_MISC_ENABLE:
 		return value == MISC_ENABLE_GUEST_VALUE;
 	case MSR_AMD_PERF_FIRST ... MSR_AMD_PERF_LAST:
+	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_AMD_HWCR:
 		return true;
 	case MSR_KVM_WALL_CLOCK_NEW:
 	case MSR_KVM_SYSTEM_TIME_NEW:

@@ -191,6 +191,14 @@ static void test_misc_msrs(void **state)
 		assert_int_equal(value, 0);
 	}
 	assert_false(msr_read(&vcpu, 0xc0010008u, &value));
+	/* Microcode revision 1; HWCR with TscFreqSel; writes to both are taken and change
+	 * nothing. */
+	assert_true(msr_write(&vcpu, 0x8b, 0));
+	assert_true(msr_read(&vcpu, 0x8b, &value));
+	assert_int_equal(value, 1ull << 32);
+	assert_true(msr_write(&vcpu, 0xc0010015u, BIT(6)));
+	assert_true(msr_read(&vcpu, 0xc0010015u, &value));
+	assert_int_equal(value, BIT(24));
 	/* The old kvmclock MSRs are not offered (no KVM_FEATURE_CLOCKSOURCE). */
 	assert_false(msr_read(&vcpu, 0x11, &value));
 	assert_false(msr_write(&vcpu, 0x12, TIME_GPA | 1));
