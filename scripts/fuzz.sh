@@ -13,7 +13,7 @@ case $BUILD in
 *) BUILD=$(pwd)/$BUILD ;;
 esac
 FUZZ_DIR=$BUILD/fuzz
-TARGETS="uart config multiboot vlapic decode walk"
+TARGETS="uart config multiboot vlapic decode walk linux"
 
 # Mutations after the seeds in a smoke run, per target: together well under 60 s on 2 cores.
 SMOKE_RUNS_uart=300000
@@ -22,6 +22,7 @@ SMOKE_RUNS_multiboot=500000
 SMOKE_RUNS_vlapic=300000
 SMOKE_RUNS_decode=100000
 SMOKE_RUNS_walk=400000
+SMOKE_RUNS_linux=200000
 # Largest input libFuzzer builds: Multiboot headers may sit anywhere in the first 8 KiB.
 MAX_LEN_uart=4096
 MAX_LEN_config=8192
@@ -30,6 +31,8 @@ MAX_LEN_vlapic=2048
 MAX_LEN_decode=32
 # A header and the page tables of a small guest (tests/fuzz/fuzz_walk.c).
 MAX_LEN_walk=24576
+# The three control bytes and a PVH image's headers and notes (tests/fuzz/fuzz_linux.c).
+MAX_LEN_linux=1024
 
 usage() {
 	echo "usage: $0 smoke" >&2

@@ -22,7 +22,8 @@ FUZZ_LIB_SRCS := $(wildcard mm/*.c vmm/*.c devices/*.c) lib/format.c lib/log.c l
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libmoat-fuzz.a
 
-FUZZ_TARGETS := fuzz_uart fuzz_config fuzz_multiboot fuzz_vlapic fuzz_decode fuzz_walk
+FUZZ_TARGETS := fuzz_uart fuzz_config fuzz_multiboot fuzz_vlapic fuzz_decode fuzz_walk \
+	fuzz_linux
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 
 # Seeds: .dts compiled by dtc, xxd dumps turned back into bytes (no binaries in the tree).
