@@ -4,6 +4,7 @@
 #include <moat/console.h>
 #include <moat/errno.h>
 #include <moat/log.h>
+#include <moat/platform.h>
 #include <moat/string.h>
 
 #include "config_internal.h"
@@ -12,7 +13,7 @@ static const char *const config_guest_properties[] = {
 	"memory-mib", "image",	  "format",	  "load-address",  "entry",
 	"cmdline",    "modules",  "devices",	  "on-crash",	   "max-restarts",
 	"time-limit-ms", "max-exits-per-second", "cpu",	   "dedicated",
-	"console-bytes-per-second", "restart-backoff-max-ms", "initrd",
+	"console-bytes-per-second", "restart-backoff-max-ms", "initrd", "acpi",
 };
 
 static const struct {
@@ -241,6 +242,28 @@ static bool config_guest_devices(const void *fdt, int node, struct guest_config 
 	return true;
 }
 
+/* `acpi;` (a boolean) gives the guest ACPI tables and the sleep registers they name
+ * (vmm/acpi.c). They take [0xA0000, 0x100000) of its RAM, so a flat image loads above. */
+static bool config_guest_acpi(const void *fdt, int node, struct guest_config *guest,
+			      struct config_reason *reason)
+{
+	struct config_prop prop = config_get(fdt, node, "acpi");
+
+	if (!prop.data)
+		return true;
+	if (prop.len != 0)
+		return config_fail(reason, "acpi", "takes no value (write 'acpi;'), found %d bytes",
+				   prop.len);
+	if (guest->format == IMAGE_FORMAT_MULTIBOOT)
+		return config_fail(reason, "acpi", "not allowed with format multiboot");
+	if (guest->format == IMAGE_FORMAT_FLAT && guest->load_address < PLATFORM_RESERVED_END)
+		return config_fail(reason, "acpi", "the tables need 0x%lx-0x%lx: load the image at "
+				   "0x%lx or above", (u64)PLATFORM_RESERVED_BASE,
+				   (u64)PLATFORM_RESERVED_END - 1, (u64)PLATFORM_RESERVED_END);
+	guest->acpi = true;
+	return true;
+}
+
 /* An optional number with a default. */
 static bool config_guest_number(const void *fdt, int node, const char *property, u32 max,
 				u32 fallback, u32 *out, struct config_reason *reason)
@@ -328,6 +351,7 @@ void config_parse_guest(struct config_parser *parser, int node, u32 index)
 	     config_guest_modules(fdt, node, guest, &reason) &&
 	     config_guest_initrd(fdt, node, guest, &reason) &&
 	     config_guest_devices(fdt, node, guest, &reason) &&
+	     config_guest_acpi(fdt, node, guest, &reason) &&
 	     config_guest_policy(fdt, node, guest, &reason) &&
 	     config_guest_console(fdt, node, guest, &reason) &&
 	     config_parse_vcpus(fdt, node, guest, child, sizeof(child), &reason);

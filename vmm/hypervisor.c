@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Turns the configuration and the files read at boot into guests ready to run, and reports
  * how each one ended. */
+#include <moat/acpi.h>
+#include <moat/acpi_power.h>
 #include <moat/errno.h>
 #include <moat/exit.h>
 #include <moat/hypervisor.h>
@@ -74,6 +76,10 @@ static void vm_setup_devices(struct vm *vm)
 	}
 	if (config->devices & GUEST_DEVICE_TEST_EXIT)
 		io_table_add(&vm->io, TEST_EXIT_PORT, TEST_EXIT_PORT_COUNT, test_exit_io, NULL);
+	/* The sleep registers the guest's FADT names (poweroff). */
+	if (config->acpi)
+		io_table_add(&vm->io, ACPI_POWER_PORT_BASE, ACPI_POWER_PORT_COUNT, acpi_power_io,
+			     NULL);
 	/* Every guest may reset itself; the device is told which port it answers. */
 	io_table_add(&vm->io, RESET_CONTROL_PORT, 1, reset_io, (void *)RESET_CONTROL_PORT);
 	io_table_add(&vm->io, RESET_KBC_COMMAND_PORT, 1, reset_io,
@@ -113,8 +119,14 @@ static int vm_load_image(struct vm *vm, const struct boot_files *files,
 		}
 	}
 	ret = loader_load(&ctx, entry);
-	if (ret)
+	if (ret) {
 		vm_reject(vm, "image %s", err);
+		return ret;
+	}
+	/* After the image: the tables sit in RAM its memory map reserves. */
+	ret = config->acpi ? acpi_install(config, &vm->memory, err, sizeof(err)) : 0;
+	if (ret)
+		vm_reject(vm, "%s", err);
 	return ret;
 }
 

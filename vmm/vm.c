@@ -66,6 +66,13 @@ void vm_stop_with_code(struct vm *vm, u32 code)
 	vm_stop(vm, "exit code 0x%x", code);
 }
 
+void vm_power_off(struct vm *vm)
+{
+	vm->has_exit_code = true;
+	vm->exit_code = 0;
+	vm_stop(vm, "powered off");
+}
+
 void vm_audit(struct vcpu *vcpu, enum audit_event event, u64 target, u64 value,
 	      enum audit_action action, const char *detail)
 {

@@ -63,6 +63,7 @@ struct guest_config {
 	char modules[CONFIG_MAX_MODULES][CONFIG_PATH_MAX];
 	char initrd[CONFIG_PATH_MAX]; /* format linux: the initial ramdisk, "" for none */
 	u32 devices; /* enum guest_device bits */
+	bool acpi;   /* ACPI tables and sleep registers (vmm/acpi.c) */
 	enum crash_policy on_crash;
 	u32 max_restarts;
 	u32 time_limit_ms;        /* 0: no limit */

@@ -102,6 +102,8 @@ struct vm {
 void vm_stop(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 /* Stops the guest with an exit code written to its test-exit port. */
 void vm_stop_with_code(struct vm *vm, u32 code);
+/* Stops the guest as "powered off" with exit code 0: it asked for ACPI S5 (soft off). */
+void vm_power_off(struct vm *vm);
 /* Records a denied or contained action of vcpu in its guest's audit trail. */
 void vm_audit(struct vcpu *vcpu, enum audit_event event, u64 target, u64 value,
 	      enum audit_action action, const char *detail);

@@ -35,6 +35,8 @@ GUEST_FLAT += vcpus sleeper spinner
 GUEST_FLAT += crasher window hostile_ipiflood
 # The exceptions Moat intercepts, reflected into the guest (README.md).
 GUEST_FLAT += exceptions
+# ACPI tables read back, reset and power off through the FADT's registers.
+GUEST_FLAT += acpi_tables
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \

@@ -311,6 +311,49 @@ static void test_flat_only_properties(void **state)
 			"/guests/fl: property 'modules': not allowed with format flat");
 }
 
+static void write_acpi_value(void)
+{
+	required("flat");
+	prop_u32("acpi", 1);
+}
+
+static void write_acpi_multiboot(void)
+{
+	required("multiboot");
+	prop_raw("acpi", NULL, 0);
+}
+
+static void write_acpi_low_image(void)
+{
+	required("flat");
+	prop_u32("load-address", 0x8000);
+	prop_raw("acpi", NULL, 0);
+}
+
+/* `acpi;` (vmm/acpi.c): a boolean, not for multiboot, and the image stays out of the tables. */
+static void test_acpi(void **state)
+{
+	check_bad_guest("ac", write_acpi_value,
+			"/guests/ac: property 'acpi': takes no value (write 'acpi;'), found 4 bytes");
+	check_bad_guest("ac", write_acpi_multiboot,
+			"/guests/ac: property 'acpi': not allowed with format multiboot");
+	check_bad_guest("ac", write_acpi_low_image,
+			"/guests/ac: property 'acpi': the tables need 0xa0000-0xfffff: load the "
+			"image at 0x100000 or above");
+	assert_false(test_config.guests[0].acpi);
+
+	tree_begin("moat,config-v1");
+	node_begin("guests");
+	guest_begin("tables", 16, "flat");
+	prop_raw("acpi", NULL, 0);
+	node_end();
+	node_end();
+	tree_end();
+	assert_int_equal(parse(), 0);
+	assert_true(test_config.guests[0].valid);
+	assert_true(test_config.guests[0].acpi);
+}
+
 static void test_devices(void **state)
 {
 	check_bad_guest("bad", write_bad_device,
@@ -505,7 +548,7 @@ static void test_unknown_and_duplicate_property(void **state)
 			"memory-mib, image, format, load-address, entry, cmdline, modules, "
 			"devices, on-crash, max-restarts, time-limit-ms, max-exits-per-second, "
 			"cpu, dedicated, console-bytes-per-second, restart-backoff-max-ms, "
-			"initrd)");
+			"initrd, acpi)");
 	check_bad_guest("twice", write_duplicate_property,
 			"/guests/twice: property 'format': appears more than once");
 	check_bad_guest("kid", write_child_node,
@@ -867,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_linux_properties),
 		cmocka_unit_test(test_good_linux_guest),
 		cmocka_unit_test(test_devices),
+		cmocka_unit_test(test_acpi),
 		cmocka_unit_test(test_policy_defaults_and_values),
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_shared_region),
