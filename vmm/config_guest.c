@@ -243,12 +243,16 @@ static bool config_guest_devices(const void *fdt, int node, struct guest_config 
 }
 
 /* `acpi;` (a boolean) gives the guest ACPI tables and the sleep registers they name
- * (vmm/acpi.c). They take [0xA0000, 0x100000) of its RAM, so a flat image loads above. */
+ * (vmm/acpi.c); Linux guests have them without it. They take [0xA0000, 0x100000) of its
+ * RAM, so a flat image loads above. */
 static bool config_guest_acpi(const void *fdt, int node, struct guest_config *guest,
 			      struct config_reason *reason)
 {
 	struct config_prop prop = config_get(fdt, node, "acpi");
 
+	/* A Linux guest always has them: its loaders point the kernel at the RSDP. */
+	if (guest->format == IMAGE_FORMAT_LINUX)
+		guest->acpi = true;
 	if (!prop.data)
 		return true;
 	if (prop.len != 0)

@@ -73,6 +73,9 @@ void guest_main(u32 entry_eax, u32 entry_ebx)
 	check_eq(PVH_CHECK_MAGIC, "hvm_start_info magic", info->magic, HVM_START_MAGIC);
 	check_eq_dec(PVH_CHECK_VERSION, "hvm_start_info version", info->version, 1);
 	check_eq(PVH_CHECK_RSDP, "rsdp_paddr is 0xe0000", info->rsdp_paddr, EXPECT_RSDP);
+	/* A Linux guest has ACPI tables (vmm/acpi.c): the RSDP is really there. */
+	check_true(PVH_CHECK_RSDP, "RSD PTR signature at rsdp_paddr",
+		   memcmp((const void *)(u32)info->rsdp_paddr, "RSD PTR ", 8) == 0);
 	check_str(PVH_CHECK_CMDLINE, "command line", (const char *)(u32)info->cmdline_paddr,
 		  EXPECT_CMDLINE);
 	check_true(PVH_CHECK_BELOW_1G, "start info, module list and memory map below 1 GiB",

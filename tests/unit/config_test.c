@@ -297,6 +297,7 @@ static void test_good_linux_guest(void **state)
 	assert_string_equal(guest->initrd, "guests/initrd.img");
 	assert_string_equal(guest->cmdline, "console=ttyS0 quiet");
 	assert_int_equal(guest->load_address, 0);
+	assert_true(guest->acpi); /* ACPI tables without asking */
 	assert_true(test_config.guests[1].valid);
 	assert_string_equal(test_config.guests[1].initrd, "");
 }
