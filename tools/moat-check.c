@@ -130,6 +130,8 @@ static void check_print_guest(const struct guest_config *guest)
 			sep = " ";
 		}
 	}
+	if (guest->acpi)
+		printf(", acpi");
 	if (guest->console_bytes_per_second != CONSOLE_DEFAULT_BYTES_PER_SECOND)
 		printf(", console %u bytes/s", guest->console_bytes_per_second);
 	printf("\n");
