@@ -6,6 +6,7 @@
 #include <moat/errno.h>
 #include <moat/exit.h>
 #include <moat/hypervisor.h>
+#include <moat/platform.h>
 #include <moat/log.h>
 #include <moat/string.h>
 #include <moat/reset.h>
@@ -63,9 +64,10 @@ static int vm_setup_memory(struct vm *vm)
 	return ret;
 }
 
-static void vm_setup_devices(struct vm *vm)
+static int vm_setup_devices(struct vm *vm)
 {
 	const struct guest_config *config = vm->config;
+	int ret;
 
 	io_table_init(&vm->io);
 	mmio_table_init(&vm->mmio);
@@ -84,6 +86,13 @@ static void vm_setup_devices(struct vm *vm)
 	io_table_add(&vm->io, RESET_CONTROL_PORT, 1, reset_io, (void *)RESET_CONTROL_PORT);
 	io_table_add(&vm->io, RESET_KBC_COMMAND_PORT, 1, reset_io,
 		     (void *)RESET_KBC_COMMAND_PORT);
+	/* Every guest's platform has the I/O APIC; its ID follows the vCPUs' APIC IDs. */
+	ioapic_init(&vm->ioapic, config->vcpu_count);
+	ret = vm_add_mmio(vm, PLATFORM_IOAPIC_BASE, PLATFORM_IOAPIC_SIZE, ioapic_mmio, vm);
+	if (ret)
+		vm_reject(vm, "the I/O APIC at 0x%lx overlaps its memory (error %d)",
+			  (u64)PLATFORM_IOAPIC_BASE, ret);
+	return ret;
 }
 
 static int vm_load_image(struct vm *vm, const struct boot_files *files,
@@ -179,8 +188,9 @@ static int vm_create(struct hypervisor *hv, struct vm *vm, const struct boot_fil
 		return ret;
 	/* Devices first: their regions are part of the memory map a Linux loader hands over
 	 * (vmm/boot_memmap.c). */
-	vm_setup_devices(vm);
-	ret = vm_load_image(vm, files, &entry);
+	ret = vm_setup_devices(vm);
+	if (!ret)
+		ret = vm_load_image(vm, files, &entry);
 	if (!ret)
 		ret = vm_create_vcpus(hv, vm, &entry);
 	if (ret)

@@ -8,6 +8,7 @@
 #include <moat/console.h>
 #include <moat/guest_mem.h>
 #include <moat/io.h>
+#include <moat/ioapic.h>
 #include <moat/mmio.h>
 #include <moat/pagetable.h>
 #include <moat/restart.h>
@@ -68,6 +69,7 @@ struct vm {
 	struct io_table io;
 	struct mmio_table mmio; /* its memory-mapped devices, under device_lock too */
 	struct uart16550 uart;
+	struct ioapic ioapic; /* under device_lock */
 	u32 vcpu_count;
 	struct vcpu vcpus[CONFIG_MAX_VCPUS];
 
