@@ -41,3 +41,32 @@ u64 exception_debug_dr6(u64 dr6, u64 cause)
 	dr6 &= ~(cause & DR6_ACTIVE_LOW);
 	return dr6 & ~DR6_RESERVED_ZERO & DR6_WIDTH_MASK;
 }
+
+/* Exceptions with an error code (SDM Vol. 3 6.15, table 6-1; APM Vol. 2 8.2): #DF, #TS, #NP,
+ * #SS, #GP, #PF, #AC and #CP. Real-mode delivery pushes none (SDM Vol. 3 20.1.4). */
+#define EXCEPTIONS_WITH_ERROR_CODE                                                          \
+	(BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | BIT(21))
+/* Fault-class exceptions (SDM Vol. 3 table 6-1): #DE, #BR, #UD, #NM, #TS, #NP, #SS, #GP, #PF,
+ * #MF, #AC, #XM, #VE, #CP. #DB is a fault only for instruction breakpoints, whose frame must
+ * not have RF (the handler sets it): a reflected #DB keeps the RFLAGS the CPU saved. */
+#define EXCEPTIONS_FAULT                                                                    \
+	(BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | \
+	 BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+#define EXCEPTION_VECTORS 32
+
+bool exception_has_error_code(u8 vector, bool protected_mode)
+{
+	return protected_mode && vector < EXCEPTION_VECTORS &&
+	       (EXCEPTIONS_WITH_ERROR_CODE & BIT(vector));
+}
+
+/* The processor sets RF in the RFLAGS image it pushes for every fault but an instruction
+ * breakpoint (SDM Vol. 3 18.3.1.1); VM entry and VMRUN push the guest's RFLAGS as it is
+ * (SDM Vol. 3 27.6.1.2, APM 15.20), so Moat sets it there. Delivery clears RF in RFLAGS
+ * itself, so the handler runs without it. */
+u64 exception_inject_rflags(u8 vector, u64 rflags)
+{
+	if (vector < EXCEPTION_VECTORS && (EXCEPTIONS_FAULT & BIT(vector)))
+		return rflags | RFLAGS_RF;
+	return rflags;
+}

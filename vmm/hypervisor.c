@@ -8,6 +8,7 @@
 #include <moat/hypervisor.h>
 #include <moat/platform.h>
 #include <moat/log.h>
+#include <moat/platform.h>
 #include <moat/string.h>
 #include <moat/reset.h>
 #include <moat/test_exit.h>
@@ -64,6 +65,23 @@ static int vm_setup_memory(struct vm *vm)
 	return ret;
 }
 
+/* The legacy PC ports; the i8042 handler is told which of its two ports it answers. */
+static void vm_setup_legacy_ports(struct vm *vm)
+{
+	pit_init(&vm->pit, vm);
+	cmos_init(&vm->cmos, vm, CMOS_DEFAULT_WALL_CLOCK);
+	io_table_add(&vm->io, PLATFORM_PIC_MASTER_BASE, PLATFORM_PIC_PORTS, legacy_absent_io, NULL);
+	io_table_add(&vm->io, PLATFORM_PIC_SLAVE_BASE, PLATFORM_PIC_PORTS, legacy_absent_io, NULL);
+	io_table_add(&vm->io, PLATFORM_POST_PORT, 1, legacy_absent_io, NULL);
+	io_table_add(&vm->io, PLATFORM_PIT_BASE, PLATFORM_PIT_PORTS, pit_io, &vm->pit);
+	io_table_add(&vm->io, PLATFORM_PORT_B, 1, pit_port_b_io, &vm->pit);
+	io_table_add(&vm->io, PLATFORM_CMOS_BASE, PLATFORM_CMOS_PORTS, cmos_io, &vm->cmos);
+	io_table_add(&vm->io, PLATFORM_I8042_DATA_PORT, 1, i8042_io,
+		     (void *)PLATFORM_I8042_DATA_PORT);
+	io_table_add(&vm->io, PLATFORM_I8042_COMMAND_PORT, 1, i8042_io,
+		     (void *)PLATFORM_I8042_COMMAND_PORT);
+}
+
 static int vm_setup_devices(struct vm *vm)
 {
 	const struct guest_config *config = vm->config;
@@ -82,10 +100,9 @@ static int vm_setup_devices(struct vm *vm)
 	if (config->acpi)
 		io_table_add(&vm->io, ACPI_POWER_PORT_BASE, ACPI_POWER_PORT_COUNT, acpi_power_io,
 			     NULL);
-	/* Every guest may reset itself; the device is told which port it answers. */
-	io_table_add(&vm->io, RESET_CONTROL_PORT, 1, reset_io, (void *)RESET_CONTROL_PORT);
-	io_table_add(&vm->io, RESET_KBC_COMMAND_PORT, 1, reset_io,
-		     (void *)RESET_KBC_COMMAND_PORT);
+	/* Every guest may reset itself, and has the legacy ports (docs/guest-interface.md). */
+	io_table_add(&vm->io, RESET_CONTROL_PORT, 1, reset_io, NULL);
+	vm_setup_legacy_ports(vm);
 	/* Every guest's platform has the I/O APIC; its ID follows the vCPUs' APIC IDs. */
 	ioapic_init(&vm->ioapic, config->vcpu_count);
 	ret = vm_add_mmio(vm, PLATFORM_IOAPIC_BASE, PLATFORM_IOAPIC_SIZE, ioapic_mmio, vm);

@@ -65,5 +65,11 @@ enum exception_action exception_action(u8 vector);
 /* DR6 after a #DB whose conditions are cause (bits in the VMX exit-qualification form:
  * B0-B3 0-3, BD 13, BS 14, RTM 16) was taken with DR6 = dr6. */
 u64 exception_debug_dr6(u64 dr6, u64 cause);
+/* What an exception Moat injects carries, by the SDM/APM rules both vendors' injection
+ * follows: an error code only for the vectors that have one, and only in protected mode;
+ * RFLAGS with RF set for a fault (the frame the handler sees then lets the faulting
+ * instruction restart without a repeated instruction breakpoint). */
+bool exception_has_error_code(u8 vector, bool protected_mode);
+u64 exception_inject_rflags(u8 vector, u64 rflags);
 
 #endif

@@ -47,4 +47,20 @@
 #define PLATFORM_RESET_PORT 0xcf9
 #define PLATFORM_RESET_VALUE 0x06
 
+/* Legacy PC ports (docs/guest-interface.md, "Legacy ports"): the 8259A PIC pair, the 8254
+ * PIT and port B (system control port, speaker gate), the CMOS RTC index/data pair, the POST
+ * port and the 8042 keyboard controller (IBM PC/AT Technical Reference; Intel PCH datasheet,
+ * "LPC interface" fixed I/O ranges). */
+#define PLATFORM_PIC_MASTER_BASE 0x20
+#define PLATFORM_PIC_SLAVE_BASE 0xa0
+#define PLATFORM_PIC_PORTS 2
+#define PLATFORM_PIT_BASE 0x40
+#define PLATFORM_PIT_PORTS 4
+#define PLATFORM_PORT_B 0x61
+#define PLATFORM_CMOS_BASE 0x70
+#define PLATFORM_CMOS_PORTS 2
+#define PLATFORM_POST_PORT 0x80
+#define PLATFORM_I8042_DATA_PORT 0x60
+#define PLATFORM_I8042_COMMAND_PORT 0x64
+
 #endif

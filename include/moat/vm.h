@@ -9,6 +9,7 @@
 #include <moat/guest_mem.h>
 #include <moat/io.h>
 #include <moat/ioapic.h>
+#include <moat/legacy.h>
 #include <moat/mmio.h>
 #include <moat/pagetable.h>
 #include <moat/restart.h>
@@ -70,6 +71,8 @@ struct vm {
 	struct mmio_table mmio; /* its memory-mapped devices, under device_lock too */
 	struct uart16550 uart;
 	struct ioapic ioapic; /* under device_lock */
+	struct pit pit;   /* the legacy ports' state (include/moat/legacy.h) */
+	struct cmos cmos;
 	u32 vcpu_count;
 	struct vcpu vcpus[CONFIG_MAX_VCPUS];
 

@@ -196,6 +196,7 @@ static inline __noreturn void x86_halt_forever(void)
 
 #define RFLAGS_RESERVED_ONE BIT(1)
 #define RFLAGS_IF BIT(9)
+#define RFLAGS_RF BIT(16) /* resume flag (SDM Vol. 3 2.3, 18.3.1.1) */
 #define RFLAGS_VM BIT(17) /* virtual-8086 mode */
 
 /* DR6 and DR7 after reset: no breakpoint condition, none enabled (SDM Vol. 3 17.2.3-4). */

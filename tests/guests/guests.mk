@@ -37,6 +37,8 @@ GUEST_FLAT += crasher window hostile_ipiflood
 GUEST_FLAT += exceptions
 # ACPI tables read back, reset and power off through the FADT's registers.
 GUEST_FLAT += acpi_tables
+# Architectural conformance: CR4, injected exceptions, legacy ports (README.md).
+GUEST_FLAT += conformance
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \

@@ -60,6 +60,38 @@ static void test_dr6_active_low_and_reserved(void **state)
 	assert_int_equal(exception_debug_dr6(~0ULL, 0), 0xffffeff0ULL); /* BD, BS, BT stay */
 }
 
+/* Error codes: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP (SDM Vol. 3 table 6-1), never in real
+ * mode, never for other vectors. */
+static void test_error_codes(void **state)
+{
+	const u8 with[] = { 8, 10, 11, 12, 13, 14, 17, 21 };
+	u32 mask = 0;
+
+	for (u32 i = 0; i < sizeof(with); i++) {
+		assert_true(exception_has_error_code(with[i], true));
+		assert_false(exception_has_error_code(with[i], false));
+		mask |= 1u << with[i];
+	}
+	for (u32 v = 0; v < 32; v++)
+		if (!(mask & (1u << v)))
+			assert_false(exception_has_error_code((u8)v, true));
+	assert_false(exception_has_error_code(0x80, true));
+}
+
+/* RF is set for faults only: not for #DB, #BP, #OF (traps), #DF and #MC (aborts), NMI. */
+static void test_rf_for_faults(void **state)
+{
+	const u8 faults[] = { 0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19, 20, 21 };
+	const u8 others[] = { 1, 2, 3, 4, 8, 18 };
+
+	for (u32 i = 0; i < sizeof(faults); i++)
+		assert_int_equal(exception_inject_rflags(faults[i], 0x2), 0x2 | RFLAGS_RF);
+	for (u32 i = 0; i < sizeof(others); i++)
+		assert_int_equal(exception_inject_rflags(others[i], 0x2), 0x2);
+	assert_int_equal(exception_inject_rflags(X86_VECTOR_GP, 0x202 | RFLAGS_RF),
+			 0x202 | RFLAGS_RF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -68,6 +100,8 @@ int main(void)
 		cmocka_unit_test(test_dr6_single_step),
 		cmocka_unit_test(test_dr6_breakpoints_replace_sticky_bits_stay),
 		cmocka_unit_test(test_dr6_active_low_and_reserved),
+		cmocka_unit_test(test_error_codes),
+		cmocka_unit_test(test_rf_for_faults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -315,14 +315,18 @@ static void svm_vcpu_run(struct vcpu *vcpu, struct vm_exit *exit)
 	svm_translate_exit(vcpu, exit);
 }
 
+/* has_error_code is what the caller's source reported; the vector and mode decide
+ * (vmm/exception.c), so an injection never carries an error code the CPU would not push. */
 static void svm_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_code,
 				 u32 error_code)
 {
+	struct vmcb *vmcb = svm_of(vcpu)->vmcb;
 	u64 event = vector | SVM_EVENT_TYPE_EXCEPTION | SVM_EVENT_VALID;
 
-	if (has_error_code)
+	vcpu->regs.rflags = exception_inject_rflags(vector, vcpu->regs.rflags);
+	if (exception_has_error_code(vector, vmcb->save.cr0 & CR0_PE))
 		event |= SVM_EVENT_ERROR_VALID | ((u64)error_code << SVM_EVENT_ERROR_SHIFT);
-	svm_of(vcpu)->vmcb->control.event_inject = event;
+	vmcb->control.event_inject = event;
 }
 
 void svm_set_interrupt_window(struct vmcb_control *c, bool on)

@@ -2,6 +2,7 @@
 /* Intel VMX: detection, VMXON, and a vCPU's VMCS life cycle (SDM Vol. 3 chapters 24-29).
  * Exit translation lives in vmx_exit.c, VMCS contents in vmx_vmcs.c. */
 #include <moat/errno.h>
+#include <moat/exit.h>
 #include <moat/log.h>
 #include <moat/string.h>
 #include <moat/vm.h>
@@ -377,8 +378,11 @@ static void vmx_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error_co
 				 u32 error_code)
 {
 	u32 info = vector | VMX_EVENT_TYPE_HW_EXCEPTION | VMX_EVENT_VALID;
+	u64 cr0 = vmx_ops.read_state(vcpu, VCPU_CR0);
 
-	if (has_error_code) {
+	/* As svm_inject_exception: the vector and mode decide the error code, RF for faults. */
+	vcpu->regs.rflags = exception_inject_rflags(vector, vcpu->regs.rflags);
+	if (exception_has_error_code(vector, cr0 & CR0_PE)) {
 		info |= VMX_EVENT_ERROR_VALID;
 		vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, error_code);
 	}
