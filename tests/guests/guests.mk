@@ -40,7 +40,7 @@ GUEST_FLAT += acpi_tables
 # Architectural conformance: CR4, injected exceptions, legacy ports (README.md).
 GUEST_FLAT += conformance
 # MMIO emulation through the I/O APIC's registers (README.md).
-GUEST_FLAT += mmio
+GUEST_FLAT += mmio mmio_fetch
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \
