@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* A 16550A UART for a polling guest console: register file, a small receive FIFO fed from
- * host input, and transmit bytes collected into lines for Moat's log. */
+/* A 16550A UART for a guest console: register file, a small receive FIFO fed from host
+ * input, transmit bytes collected into lines for Moat's log, and the interrupts Linux's 8250
+ * driver relies on (IER/IIR priorities, THRE re-assertion, OUT2 gating the line). */
 #include <moat/string.h>
 #include <moat/uart16550.h>
 
@@ -14,11 +15,15 @@
 #define UART_MCR_DTR  0x01
 #define UART_MCR_RTS  0x02
 #define UART_MCR_OUT1 0x04
-#define UART_MCR_OUT2 0x08
 #define UART_MSR_CTS  0x10
 #define UART_MSR_DSR  0x20
 #define UART_MSR_RI   0x40
 #define UART_MSR_DCD  0x80
+/* MSR delta bits (data sheet 8.9): DCTS, DDSR, TERI (RI went inactive), DDCD. */
+#define UART_MSR_DCTS 0x01
+#define UART_MSR_DDSR 0x02
+#define UART_MSR_TERI 0x04
+#define UART_MSR_DDCD 0x08
 
 /* What a read of a register outside the eight the UART decodes returns: a floating bus. */
 #define UART_FLOATING_BUS 0xff
@@ -46,13 +51,58 @@ static bool uart_loopback(const struct uart16550 *uart)
 	return uart->mcr & UART_MCR_LOOP;
 }
 
-bool uart_receive(struct uart16550 *uart, u8 byte)
+void uart_connect_irq(struct uart16550 *uart, uart_irq_fn set_irq)
 {
-	if (uart->rx_count == UART_RX_FIFO_SIZE)
+	uart->set_irq = set_irq;
+}
+
+/* The highest-priority pending interrupt's IIR code (data sheet table IV), or NO_INT. */
+static u8 uart_pending_source(const struct uart16550 *uart)
+{
+	if ((uart->ier & UART_IER_RLSI) && uart->lsr_errors)
+		return UART_IIR_RLSI;
+	if ((uart->ier & UART_IER_RDI) && uart->rx_count)
+		return UART_IIR_RDI;
+	if ((uart->ier & UART_IER_THRI) && uart->thre_pending)
+		return UART_IIR_THRI;
+	if ((uart->ier & UART_IER_MSI) && uart->msr_delta)
+		return UART_IIR_MSI;
+	return UART_IIR_NO_INT;
+}
+
+/*
+ * Drives the line: a pending interrupt, gated by MCR.OUT2 as the PC's COM1 wiring does.
+ * In loopback the interrupts keep working (data sheet 8.7: "fully operational"); the line
+ * follows the OUT2 bit there too (a PC would disconnect it), so loopback tests RX interrupts.
+ */
+static void uart_update_irq(struct uart16550 *uart)
+{
+	bool high = uart_pending_source(uart) != UART_IIR_NO_INT && (uart->mcr & UART_MCR_OUT2);
+
+	if (high == uart->irq_high)
+		return;
+	uart->irq_high = high;
+	if (uart->set_irq)
+		uart->set_irq(uart->context, high);
+}
+
+static bool uart_queue(struct uart16550 *uart, u8 byte)
+{
+	if (uart->rx_count == UART_RX_FIFO_SIZE) {
+		uart->lsr_errors |= UART_LSR_OE;
 		return false;
+	}
 	uart->rx[(uart->rx_head + uart->rx_count) % UART_RX_FIFO_SIZE] = byte;
 	uart->rx_count++;
 	return true;
+}
+
+bool uart_receive(struct uart16550 *uart, u8 byte)
+{
+	bool queued = uart_queue(uart, byte);
+
+	uart_update_irq(uart);
+	return queued;
 }
 
 static u8 uart_rx_pop(struct uart16550 *uart)
@@ -85,7 +135,18 @@ static void uart_poll_input(struct uart16550 *uart)
 	if (uart->rx_count || !uart->poll_input || uart_loopback(uart))
 		return;
 	if (uart->poll_input(&byte))
-		uart_receive(uart, byte);
+		uart_queue(uart, byte);
+}
+
+void uart_poll_host(struct uart16550 *uart)
+{
+	u8 byte;
+
+	if (!uart->poll_input || uart_loopback(uart))
+		return;
+	while (uart->rx_count < UART_RX_FIFO_SIZE && uart->poll_input(&byte))
+		uart_queue(uart, byte);
+	uart_update_irq(uart);
 }
 
 static void uart_emit_line(struct uart16550 *uart)
@@ -119,7 +180,7 @@ static void uart_transmit(struct uart16550 *uart, u8 byte)
 {
 	if (uart_loopback(uart)) {
 		/* Loopback: the transmitter feeds the receiver; a full FIFO overruns. */
-		uart_receive(uart, byte);
+		uart_queue(uart, byte);
 		return;
 	}
 	if (byte == '\r')
@@ -134,7 +195,7 @@ static void uart_transmit(struct uart16550 *uart, u8 byte)
 	uart->line[uart->line_len++] = uart_console_char(byte);
 }
 
-static u8 uart_read_msr(const struct uart16550 *uart)
+static u8 uart_msr_status(const struct uart16550 *uart)
 {
 	u8 msr = 0;
 
@@ -151,6 +212,29 @@ static u8 uart_read_msr(const struct uart16550 *uart)
 	return msr;
 }
 
+/* The modem status inputs changed from old to new: their delta bits are set. */
+static void uart_msr_changed(struct uart16550 *uart, u8 old, u8 new)
+{
+	u8 changed = old ^ new;
+
+	if (changed & UART_MSR_CTS)
+		uart->msr_delta |= UART_MSR_DCTS;
+	if (changed & UART_MSR_DSR)
+		uart->msr_delta |= UART_MSR_DDSR;
+	if ((old & UART_MSR_RI) && !(new & UART_MSR_RI))
+		uart->msr_delta |= UART_MSR_TERI;
+	if (changed & UART_MSR_DCD)
+		uart->msr_delta |= UART_MSR_DDCD;
+}
+
+static u8 uart_read_msr(struct uart16550 *uart)
+{
+	u8 msr = uart_msr_status(uart) | uart->msr_delta;
+
+	uart->msr_delta = 0;
+	return msr;
+}
+
 static u8 uart_read_lsr(struct uart16550 *uart)
 {
 	/* The transmitter is always empty: output is consumed as soon as it is written. */
@@ -159,20 +243,25 @@ static u8 uart_read_lsr(struct uart16550 *uart)
 	uart_poll_input(uart);
 	if (uart->rx_count)
 		lsr |= UART_LSR_DR;
+	/* Reading LSR clears its error bits (data sheet 8.6). */
+	lsr |= uart->lsr_errors;
+	uart->lsr_errors = 0;
 	return lsr;
 }
 
-static u8 uart_read_iir(const struct uart16550 *uart)
+static u8 uart_read_iir(struct uart16550 *uart)
 {
-	/* No interrupt is ever pending: Moat has no interrupt controller for guests yet. */
-	u8 iir = UART_IIR_NO_INT;
+	u8 iir = uart_pending_source(uart);
 
+	/* Reading IIR while THRE is the reported source clears it (data sheet table IV). */
+	if (iir == UART_IIR_THRI)
+		uart->thre_pending = false;
 	if (uart->fcr & UART_FCR_ENABLE)
 		iir |= UART_IIR_FIFO_ENABLED;
 	return iir;
 }
 
-u8 uart_read_reg(struct uart16550 *uart, u16 offset)
+static u8 uart_read_decoded(struct uart16550 *uart, u16 offset)
 {
 	switch (offset) {
 	case UART_RBR:
@@ -199,6 +288,14 @@ u8 uart_read_reg(struct uart16550 *uart, u16 offset)
 	}
 }
 
+u8 uart_read_reg(struct uart16550 *uart, u16 offset)
+{
+	u8 value = uart_read_decoded(uart, offset);
+
+	uart_update_irq(uart);
+	return value;
+}
+
 static void uart_write_fcr(struct uart16550 *uart, u8 value)
 {
 	uart->fcr = value & UART_FCR_ENABLE;
@@ -206,20 +303,49 @@ static void uart_write_fcr(struct uart16550 *uart, u8 value)
 		uart_rx_clear(uart);
 }
 
-void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value)
+/* A THR write clears the THRE interrupt; the byte leaves at once, and the empty THR raises
+ * it again: a falling and a rising edge, as a real 16550 gives once the byte is shifted. */
+static void uart_write_thr(struct uart16550 *uart, u8 value)
+{
+	uart->thre_pending = false;
+	uart_update_irq(uart);
+	uart_transmit(uart, value);
+	uart->thre_pending = true;
+}
+
+static void uart_write_ier(struct uart16550 *uart, u8 value)
+{
+	u8 old = uart->ier;
+
+	uart->ier = value & UART_IER_MASK;
+	/* THRI newly set with the THR empty (always, here) raises THRE: Linux's UART_BUG_THRE
+	 * test in serial8250_do_startup sets it twice and expects the interrupt both times. */
+	if ((uart->ier & UART_IER_THRI) && !(old & UART_IER_THRI))
+		uart->thre_pending = true;
+}
+
+static void uart_write_mcr(struct uart16550 *uart, u8 value)
+{
+	u8 old = uart_msr_status(uart);
+
+	uart->mcr = value & UART_MCR_MASK;
+	uart_msr_changed(uart, old, uart_msr_status(uart));
+}
+
+static void uart_write_decoded(struct uart16550 *uart, u16 offset, u8 value)
 {
 	switch (offset) {
 	case UART_THR:
 		if (uart_dlab(uart))
 			uart->dll = value;
 		else
-			uart_transmit(uart, value);
+			uart_write_thr(uart, value);
 		break;
 	case UART_IER:
 		if (uart_dlab(uart))
 			uart->dlm = value;
 		else
-			uart->ier = value & UART_IER_MASK;
+			uart_write_ier(uart, value);
 		break;
 	case UART_FCR:
 		uart_write_fcr(uart, value);
@@ -228,7 +354,7 @@ void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value)
 		uart->lcr = value;
 		break;
 	case UART_MCR:
-		uart->mcr = value & UART_MCR_MASK;
+		uart_write_mcr(uart, value);
 		break;
 	case UART_SCR:
 		uart->scr = value;
@@ -237,6 +363,12 @@ void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value)
 		/* LSR and MSR are read-only here (writes are for factory test only). */
 		break;
 	}
+}
+
+void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value)
+{
+	uart_write_decoded(uart, offset, value);
+	uart_update_irq(uart);
 }
 
 /* Every access size reaches the low byte: a wider IN reads the register zero-extended. */

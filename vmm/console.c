@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Guest console output: the per-guest token bucket of bytes in front of Moat's console ring,
  * the dropped-bytes count, and the notice that reports it. Moat's own lines never pass here:
- * a guest's budget only ever limits that guest. */
+ * a guest's budget only ever limits that guest. Also the periodic poll of host input. */
 #include <moat/console.h>
+#include <moat/irq.h>
 #include <moat/log.h>
+#include <moat/platform.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
 
@@ -99,4 +101,21 @@ void vm_console_line(void *context, const char *text, size_t len)
 	struct vm *vm = context;
 
 	console_write_line(&vm->console, vm->name, text, len, x86_rdtsc(), vm->tsc_per_ms);
+}
+
+void vm_console_irq(void *context, bool high)
+{
+	irq_set_line(context, PLATFORM_IRQ_COM1, high);
+}
+
+void vm_poll_console_input(struct vm *vm)
+{
+	if (!vm->console_input ||
+	    __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_STATE_RUNNING)
+		return;
+	spin_lock(&vm->device_lock);
+	/* Checked again under the lock a rebuild takes to reset the UART. */
+	if (vm->state == VM_STATE_RUNNING)
+		uart_poll_host(&vm->uart);
+	spin_unlock(&vm->device_lock);
 }

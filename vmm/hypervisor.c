@@ -91,7 +91,11 @@ static int vm_setup_devices(struct vm *vm)
 	mmio_table_init(&vm->mmio);
 	/* The table is empty and the ranges are disjoint: adding cannot fail. */
 	if (config->devices & GUEST_DEVICE_UART) {
+		/* Under the lock CPU 0's input poll takes (vm_poll_console_input). */
+		spin_lock(&vm->device_lock);
 		uart_init(&vm->uart, vm, vm_console_line, vm->console_input);
+		uart_connect_irq(&vm->uart, vm_console_irq);
+		spin_unlock(&vm->device_lock);
 		io_table_add(&vm->io, UART_COM1_BASE, UART_PORT_COUNT, uart_io, &vm->uart);
 	}
 	if (config->devices & GUEST_DEVICE_TEST_EXIT)

@@ -307,6 +307,11 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 	/* The first pick is the first vCPU in configuration order. */
 	sc->cursor = hv->vcpu_total - 1;
 	for (;;) {
+		/* Host input reaches a guest even while its vCPUs are halted: one CPU polls
+		 * the host's serial port, at least once a slice (the timer wakes an idle one). */
+		if (cpu == 0)
+			for (u32 i = 0; i < hv->vm_count; i++)
+				vm_poll_console_input(&hv->vms[i]);
 		vcpu = sched_pick(sc);
 		if (!vcpu) {
 			if (sc->restart_busy)

@@ -37,5 +37,12 @@ bool console_write_line(struct guest_console *console, const char *owner, const 
 void console_summary(const struct guest_console *console, const char *owner);
 /* uart_line_fn for a guest's UART: context is its struct vm. */
 void vm_console_line(void *context, const char *text, size_t len);
+/* uart_irq_fn for a guest's UART: drives COM1's pin of its I/O APIC. Device lock held. */
+void vm_console_irq(void *context, bool high);
+struct vm;
+/* Moves host console input into vm's UART (when it is the guest that has host input) and
+ * raises its RX interrupt: CPU 0's scheduler calls it every pass, at least once a slice,
+ * so input reaches a guest whose vCPUs are all halted (docs/guest-interface.md). */
+void vm_poll_console_input(struct vm *vm);
 
 #endif

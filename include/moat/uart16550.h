@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A 16550A UART as a guest sees it (devices/uart16550.c): enough for a polling console.
- * Output is collected into lines and handed to the guest's console (vmm/console.c). */
+/* A 16550A UART as a guest sees it (devices/uart16550.c): a console for polling and for
+ * interrupt-driven drivers (Linux's 8250). Output is collected into lines and handed to the
+ * guest's console (vmm/console.c); its interrupt output drives one line (vmm/irq.c). */
 #ifndef MOAT_UART16550_H
 #define MOAT_UART16550_H
 
@@ -28,10 +29,22 @@
 
 #define UART_LCR_DLAB 0x80
 #define UART_MCR_LOOP 0x10
+#define UART_MCR_OUT2 0x08 /* on a PC, gates the interrupt output onto the IRQ line */
+/* IER bits (PC16550D data sheet 8.5). */
+#define UART_IER_RDI  0x01 /* received data available */
+#define UART_IER_THRI 0x02 /* transmitter holding register empty */
+#define UART_IER_RLSI 0x04 /* receiver line status */
+#define UART_IER_MSI  0x08 /* modem status */
 #define UART_LSR_DR 0x01   /* data ready */
+#define UART_LSR_OE 0x02   /* overrun error */
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
 #define UART_LSR_TEMT 0x40 /* transmitter empty */
 #define UART_IIR_NO_INT 0x01
+/* IIR interrupt identification, by priority (data sheet table IV). */
+#define UART_IIR_RLSI 0x06
+#define UART_IIR_RDI  0x04
+#define UART_IIR_THRI 0x02
+#define UART_IIR_MSI  0x00
 #define UART_IIR_FIFO_ENABLED 0xc0
 #define UART_FCR_ENABLE 0x01
 #define UART_FCR_CLEAR_RX 0x02
@@ -42,9 +55,16 @@
 typedef void (*uart_line_fn)(void *context, const char *text, size_t len);
 /* Returns true and a byte when the host has input for this guest. */
 typedef bool (*uart_input_fn)(u8 *byte);
+/* The UART's interrupt line, as MCR.OUT2 gates it: context is what uart_init was given. */
+typedef void (*uart_irq_fn)(void *context, bool high);
 
 struct uart16550 {
 	u8 ier, lcr, mcr, scr, fcr, dll, dlm;
+	bool thre_pending; /* THR empty interrupt, until IIR reports it or THR is written */
+	u8 lsr_errors;     /* LSR error bits (overrun), cleared by reading LSR */
+	u8 msr_delta;      /* MSR bits 3:0, cleared by reading MSR */
+	bool irq_high;     /* the line as last driven */
+	uart_irq_fn set_irq; /* NULL: no interrupt line */
 	u8 rx[UART_RX_FIFO_SIZE];
 	u32 rx_head, rx_count;
 	char line[UART_LINE_MAX];
@@ -56,10 +76,16 @@ struct uart16550 {
 
 void uart_init(struct uart16550 *uart, void *context, uart_line_fn emit_line,
 	       uart_input_fn poll_input);
+/* Connects the interrupt output (after uart_init). */
+void uart_connect_irq(struct uart16550 *uart, uart_irq_fn set_irq);
 u8 uart_read_reg(struct uart16550 *uart, u16 offset);
 void uart_write_reg(struct uart16550 *uart, u16 offset, u8 value);
-/* Queues a received byte; returns false when the FIFO is full. */
+/* Queues a received byte and raises the RX interrupt; a full FIFO overruns (LSR.OE) and
+ * returns false. */
 bool uart_receive(struct uart16550 *uart, u8 byte);
+/* Moves host input into the receive FIFO while it has room (not in loopback), raising the
+ * RX interrupt: called periodically, so a halted guest gets its input too. */
+void uart_poll_host(struct uart16550 *uart);
 /* Emits a pending partial line (when the guest stops). */
 void uart_flush(struct uart16550 *uart);
 /* io_handler_fn adapter: device is a struct uart16550. */
