@@ -161,6 +161,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table)
 	hv->frames = &frames;
 	hv->console_input = serial_read_byte;
 	hv->idle = arch_idle;
+	hv->timer_wake_by = arch_timer_wake_by;
 	hv->kick = smp_kick;
 	hv->guest_switch = arch_speculation_switch_barrier();
 	if (!hypervisor_create_guests(hv, &boot_files))

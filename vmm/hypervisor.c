@@ -8,10 +8,10 @@
 #include <moat/hypervisor.h>
 #include <moat/platform.h>
 #include <moat/log.h>
-#include <moat/platform.h>
 #include <moat/string.h>
 #include <moat/reset.h>
 #include <moat/test_exit.h>
+#include <moat/vlapic.h>
 #include <moat/x86.h>
 
 #define US_PER_MS 1000
@@ -110,9 +110,16 @@ static int vm_setup_devices(struct vm *vm)
 	/* Every guest's platform has the I/O APIC; its ID follows the vCPUs' APIC IDs. */
 	ioapic_init(&vm->ioapic, config->vcpu_count);
 	ret = vm_add_mmio(vm, PLATFORM_IOAPIC_BASE, PLATFORM_IOAPIC_SIZE, ioapic_mmio, vm);
-	if (ret)
+	if (ret) {
 		vm_reject(vm, "the I/O APIC at 0x%lx overlaps its memory (error %d)",
 			  (u64)PLATFORM_IOAPIC_BASE, ret);
+		return ret;
+	}
+	/* And its local APICs' page (each vCPU's access reaching its own APIC). */
+	ret = vlapic_add_mmio(vm);
+	if (ret)
+		vm_reject(vm, "the local APIC page at 0x%lx overlaps its memory (error %d)",
+			  (u64)PLATFORM_LAPIC_BASE, ret);
 	return ret;
 }
 
@@ -185,7 +192,7 @@ static int vm_create_vcpus(struct hypervisor *hv, struct vm *vm,
 		vcpu->tsc_adjust = 0;
 		memset(&vcpu->kvmclock, 0, sizeof(vcpu->kvmclock));
 		memset(&vcpu->clock, 0, sizeof(vcpu->clock));
-		vlapic_reset(&vcpu->apic);
+		vlapic_create(vcpu);
 		ret = hv->ops->vcpu_create(vcpu, i == 0 ? entry : &vcpu_wait_for_sipi,
 					   vm->nested.root, vm->frames);
 		if (ret) {

@@ -7,6 +7,7 @@
  * to do so frees the guest, or takes on its restart as work done in steps between picks. */
 #include <moat/exit.h>
 #include <moat/hypervisor.h>
+#include <moat/vlapic.h>
 #include <moat/x86.h>
 
 /* Exit floods are measured over windows of this much guest run time. */
@@ -28,6 +29,7 @@ struct sched_cpu {
 	u32 cursor;         /* index in hv->vcpus of the vCPU picked last */
 	struct vm *last_vm; /* whose vCPU ran here last: predictor state may be its */
 	bool restart_busy;  /* a restart here has more RAM to zero: do not sleep */
+	u64 next_timer;     /* host TSC of the nearest APIC timer of another vCPU here */
 	struct sched_switches switches;
 };
 
@@ -71,9 +73,19 @@ static bool vm_is_running(struct vm *vm)
 	return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STATE_RUNNING;
 }
 
-/* Runs vcpu until its guest stops, it halts, or its slice ends; returns the TSC at its last
- * exit. */
-static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
+/* Before an entry: Moat's timer must fire by the nearest guest timer of this CPU's vCPUs. */
+static void sched_arm_timer(struct hypervisor *hv, struct vcpu *vcpu, u64 others)
+{
+	u64 own = vlapic_timer_wake_at(vcpu);
+	u64 next = own < others ? own : others;
+
+	if (next != VLAPIC_NO_TIMER && hv->timer_wake_by)
+		hv->timer_wake_by(next);
+}
+
+/* Runs vcpu until its guest stops, it halts, its slice ends or another vCPU's timer here is
+ * due; returns the TSC at its last exit. Its own timer fires between its exits. */
+static u64 sched_run_slice(struct sched_cpu *sc, struct vcpu *vcpu, u64 slice_ticks, u64 start)
 {
 	const struct vendor_ops *ops = vcpu->vm->ops;
 	u64 entry = start, now;
@@ -85,15 +97,20 @@ static u64 sched_run_slice(struct vcpu *vcpu, u64 slice_ticks, u64 start)
 	if (vcpu->clock.waiting_since && start - vcpu->clock.waiting_since > vcpu->clock.longest_wait)
 		vcpu->clock.longest_wait = start - vcpu->clock.waiting_since;
 	do {
+		sched_arm_timer(sc->hv, vcpu, sc->next_timer);
 		vcpu_prepare_entry(vcpu);
 		ops->vcpu_run(vcpu, &exit);
 		now = x86_rdtsc();
 		vcpu->clock.exits++;
 		exit_handle(vcpu, &exit);
-		if (vm_is_running(vcpu->vm))
+		if (vm_is_running(vcpu->vm)) {
 			sched_charge(vcpu, now - entry, exit.kind != VM_EXIT_HOST_EVENT);
+			/* Its timer's interrupt is one like any other (vcpu_post_interrupt). */
+			vlapic_timer_expire(vcpu, now);
+		}
 		entry = now;
-	} while (vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) && now - start < slice_ticks);
+	} while (vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) && now - start < slice_ticks &&
+		 now < sc->next_timer);
 	vcpu->clock.waiting_since = vm_is_running(vcpu->vm) && vcpu_is_runnable(vcpu) ? now : 0;
 	return now;
 }
@@ -246,6 +263,27 @@ static void sched_ask_for_work(struct sched_cpu *sc)
 	}
 }
 
+/* Fires the due APIC timers of the vCPUs on this CPU but except (running, preempted or
+ * halted: a halted one wakes) and returns the host TSC of the nearest one still armed. */
+static u64 sched_timers(struct sched_cpu *sc, struct vcpu *except, u64 now)
+{
+	struct hypervisor *hv = sc->hv;
+	u64 next = VLAPIC_NO_TIMER;
+
+	for (u32 index = 0; index < hv->vcpu_total; index++) {
+		struct vcpu *vcpu = hv->vcpus[index];
+		u64 at;
+
+		if (vcpu == except || sched_cpu_of(vcpu) != sc->cpu || !vm_is_running(vcpu->vm))
+			continue;
+		vlapic_timer_expire(vcpu, now);
+		at = vlapic_timer_wake_at(vcpu);
+		if (at < next)
+			next = at;
+	}
+	return next;
+}
+
 /* The next runnable vCPU of this CPU after the cursor, parking those of guests that left
  * RUNNING on the way; NULL when none can run now. A step of this CPU's restarts comes first. */
 static struct vcpu *sched_pick(struct sched_cpu *sc)
@@ -255,6 +293,7 @@ static struct vcpu *sched_pick(struct sched_cpu *sc)
 
 	sched_restart_work(sc);
 	sched_hand_over(sc);
+	sched_timers(sc, NULL, x86_rdtsc()); /* a halted vCPU whose timer is due can run now */
 	for (u32 step = 1; step <= total; step++) {
 		u32 index = (sc->cursor + step) % total;
 		struct vcpu *vcpu = hv->vcpus[index];
@@ -321,6 +360,9 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 			/* Nothing to run: ask for work, then sleep until the timer or a kick
 			 * (docs/scheduling.md). */
 			sched_ask_for_work(sc);
+			sc->next_timer = sched_timers(sc, NULL, x86_rdtsc());
+			if (sc->next_timer != VLAPIC_NO_TIMER && hv->timer_wake_by)
+				hv->timer_wake_by(sc->next_timer);
 			hv->idle();
 			continue;
 		}
@@ -336,7 +378,8 @@ void sched_run(struct hypervisor *hv, u32 cpu)
 			sc->switches.count++;
 			sc->switches.ticks += start - last_exit;
 		}
-		last_exit = sched_run_slice(vcpu, hv->slice_ticks, start);
+		sc->next_timer = sched_timers(sc, vcpu, start);
+		last_exit = sched_run_slice(sc, vcpu, hv->slice_ticks, start);
 		last = vcpu;
 	}
 	if (sc->switches.count)

@@ -5,41 +5,32 @@
 #include <moat/log.h>
 #include <moat/string.h>
 #include <moat/exit.h>
+#include <moat/vlapic.h>
 #include <moat/vm.h>
 #include <moat/x86.h>
 
 #define VLAPIC_BITS_PER_WORD 32
 #define SIPI_VECTOR_PAGE_SHIFT 12 /* a SIPI vector is a page number (SDM Vol. 3 11.6.1) */
 
-/* The highest requested vector, or -1. */
-static int vlapic_highest_request(const struct vlapic *apic)
-{
-	for (int i = VLAPIC_VECTOR_WORDS - 1; i >= 0; i--) {
-		u32 word = __atomic_load_n(&apic->irr[i], __ATOMIC_ACQUIRE);
-
-		if (word)
-			return i * VLAPIC_BITS_PER_WORD + (VLAPIC_BITS_PER_WORD - 1 - __builtin_clz(word));
-	}
-	return -1;
-}
-
-static bool vlapic_has_request(const struct vlapic *apic)
-{
-	return vlapic_highest_request(apic) >= 0;
-}
-
 bool vcpu_is_runnable(struct vcpu *vcpu)
 {
 	return __atomic_load_n(&vcpu->run_state, __ATOMIC_ACQUIRE) == VCPU_RUNNABLE;
 }
 
-/* With vm->lock held: can any vCPU of the guest still run? Only its own vCPUs can wake one
- * another (no virtual timer or device interrupts yet), so when none can, none ever will. */
+/* With vm->lock held: can any vCPU of the guest still run, or be woken by its own APIC
+ * timer (halted with interrupts on, the timer armed and unmasked)? Device interrupts come
+ * from the guest's own devices, which a running vCPU drives; when none can, none ever will. */
 static bool vm_any_runnable(const struct vm *vm)
 {
-	for (u32 i = 0; i < vm->vcpu_count; i++)
-		if (vm->vcpus[i].run_state == VCPU_RUNNABLE)
+	for (u32 i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (vcpu->run_state == VCPU_RUNNABLE)
 			return true;
+		if (vcpu->run_state == VCPU_HALTED && vcpu->halted_with_interrupts &&
+		    vlapic_timer_wake_at(vcpu) != VLAPIC_NO_TIMER)
+			return true;
+	}
 	return false;
 }
 
@@ -68,7 +59,7 @@ void vcpu_halt(struct vcpu *vcpu)
 	/* A request already waiting wakes the HLT at once, as on a real CPU; so does an INIT
 	 * and SIPI that arrived while its exit was being handled. */
 	if (vcpu->run_state == VCPU_RUNNABLE && !vcpu->sipi_pending &&
-	    !(interrupts && vlapic_has_request(&vcpu->apic))) {
+	    !(interrupts && vlapic_next_vector(vcpu) >= 0)) {
 		vcpu->halted_with_interrupts = interrupts;
 		vcpu_set_state(vcpu, VCPU_HALTED);
 	}
@@ -183,10 +174,12 @@ void vcpu_take_requests(struct vcpu *vcpu)
 	__atomic_exchange_n(&vcpu->apic.kicked, 0, __ATOMIC_SEQ_CST);
 	if (!__atomic_exchange_n(&vcpu->apic.pending, 0, __ATOMIC_SEQ_CST))
 		return;
-	request = vlapic_highest_request(&vcpu->apic);
+	/* Only a vector above the processor priority is delivered (SDM Vol. 3 11.8.3); one held
+	 * back stays requested, looked at again at each entry until the priority drops (an EOI,
+	 * a TPR write). Injected, it is in service until the guest's EOI. */
+	request = vlapic_next_vector(vcpu);
 	if (request >= 0 && vm->ops->inject_interrupt(vcpu, (u8)request))
-		__atomic_fetch_and(&vcpu->apic.irr[request / VLAPIC_BITS_PER_WORD],
-				   ~(1u << (request % VLAPIC_BITS_PER_WORD)), __ATOMIC_RELEASE);
+		vlapic_start_service(vcpu, (u8)request);
 	if (vlapic_has_request(&vcpu->apic))
 		__atomic_store_n(&vcpu->apic.pending, 1, __ATOMIC_RELEASE);
 }

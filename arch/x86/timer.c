@@ -30,6 +30,7 @@
 #define TSC_PER_MS_FALLBACK 1000000ULL /* 1 GHz, if there is no PIT to measure against */
 
 static u64 lapic_ticks_per_ms;
+static u64 timer_tsc_per_ms;
 
 void arch_lapic_eoi(void)
 {
@@ -100,6 +101,7 @@ u64 arch_calibrate_time(void)
 		return TSC_PER_MS_FALLBACK;
 	}
 	tsc_per_ms = (end.tsc - start.tsc) * PIT_HZ / (pit_elapsed * 1000ull);
+	timer_tsc_per_ms = tsc_per_ms;
 	lapic_ticks_per_ms = (u64)(start.lapic - end.lapic) * PIT_HZ / (pit_elapsed * 1000ull);
 	log_info("time: TSC %lu kHz, local APIC timer %lu kHz", tsc_per_ms, lapic_ticks_per_ms);
 	return tsc_per_ms;
@@ -119,6 +121,25 @@ void arch_timer_start(u32 period_us)
 		(u32)MIN(MAX(lapic_ticks_per_ms * period_us / US_PER_MS, 1), 0xffffffffULL);
 	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_PERIODIC | ARCH_VECTOR_TIMER);
 	lapic_write(LAPIC_TIMER_INITIAL, timer_initial_count);
+}
+
+/*
+ * A guest timer is due at host TSC tsc: the count down in progress (the slice's, restarted at
+ * each timer interrupt) is cut short when it would end later. The next interrupt restarts the
+ * full period (arch_interrupt_done), so the slice tick is never lost.
+ */
+void arch_timer_wake_by(u64 tsc)
+{
+	u64 now = x86_rdtsc(), wanted;
+	u32 left;
+
+	if (!lapic_ticks_per_ms || !timer_tsc_per_ms || !timer_initial_count)
+		return;
+	wanted = tsc > now ? (tsc - now) * lapic_ticks_per_ms / timer_tsc_per_ms : 0;
+	left = lapic_read(LAPIC_TIMER_CURRENT);
+	if (left && wanted >= left)
+		return;
+	lapic_write(LAPIC_TIMER_INITIAL, (u32)MIN(MAX(wanted, 1), 0xffffffffULL));
 }
 
 /* Interrupts taken on any CPU: an idle CPU feeding the UART stops when this moves. */

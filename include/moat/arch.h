@@ -49,6 +49,8 @@ u64 arch_calibrate_time(void);
 /* Starts the local APIC timer with the given period, so every guest exits at least that
  * often. */
 void arch_timer_start(u32 period_us);
+/* Makes the calling CPU's timer fire no later than host TSC tsc (a guest's APIC timer). */
+void arch_timer_wake_by(u64 tsc);
 /* Sleeps until the next interrupt (the timer, or a kick from another CPU). */
 void arch_idle(void);
 /* Signals the end of an interrupt to the local APIC. */

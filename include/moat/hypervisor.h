@@ -45,6 +45,9 @@ struct hypervisor {
 	u32 handover_asked[CONFIG_MAX_CPUS];
 	/* From arch: sleep until an interrupt; make a CPU look at its vCPUs again. */
 	void (*idle)(void);
+	/* Makes Moat's timer interrupt the calling CPU no later than host TSC tsc (it still
+	 * fires at least once a slice); NULL in unit tests. */
+	void (*timer_wake_by)(u64 tsc);
 	vm_kick_fn kick;
 	/* From arch: run when a CPU switches from one guest's vCPU to another guest's (IBPB,
 	 * docs/speculation.md); NULL when the CPU needs nothing. */

@@ -115,13 +115,45 @@ enum vcpu_run_state {
 
 #define VLAPIC_VECTOR_WORDS 8 /* 256 vectors, 32 per word */
 
-/* The guest's view of its local APIC (vmm/vlapic.c): x2APIC registers, pending vectors. */
+/* The local vector table, in register order from the timer (SDM Vol. 3 11.5.1). */
+enum vlapic_lvt {
+	VLAPIC_LVT_TIMER,
+	VLAPIC_LVT_THERMAL,
+	VLAPIC_LVT_PERF,
+	VLAPIC_LVT_LINT0,
+	VLAPIC_LVT_LINT1,
+	VLAPIC_LVT_ERROR,
+	VLAPIC_LVT_COUNT,
+};
+
+/* The APIC timer (vmm/vlapic_timer.c). Changed only on the vCPU's own CPU (by the vCPU's
+ * register writes, or when it expires); read by the guest's other CPUs only to learn whether
+ * a halted vCPU can still be woken. */
+struct vlapic_timer {
+	bool armed;
+	u64 deadline;     /* guest TSC at which it fires next */
+	u64 period;       /* TSC ticks of one count down (one-shot and periodic) */
+	u32 initial;      /* initial-count register */
+	u32 divide;       /* divide configuration register */
+};
+
+/* The guest's view of its local APIC (vmm/vlapic*.c): one model behind the xAPIC page and the
+ * x2APIC MSRs. IRR and TMR are set by other CPUs (IPIs, the I/O APIC) with atomics; the rest
+ * is changed only on the vCPU's own CPU. */
 struct vlapic {
-	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors; other CPUs set bits atomically */
+	u32 irr[VLAPIC_VECTOR_WORDS]; /* requested vectors */
+	u32 isr[VLAPIC_VECTOR_WORDS]; /* in service: injected, not yet EOIed */
+	u32 tmr[VLAPIC_VECTOR_WORDS]; /* accepted level-triggered: their EOI is broadcast */
 	u32 pending; /* set after an irr bit: the entry path scans irr only then */
 	u32 kicked;  /* its CPU was kicked for a request and it has not taken requests since */
-	u32 svr;     /* the TPR is the vendor's (VCPU_TPR): CR8 and MSR 0x808 are one register */
+	u64 base;    /* IA32_APIC_BASE but the BSP bit (vcpu->id == 0); kept across INIT */
+	u32 svr;     /* the TPR is the vendor's (VCPU_TPR): CR8 and the TPR are one register */
+	u32 ldr, dfr; /* xAPIC logical destination; in x2APIC mode the LDR is derived */
+	u32 esr;          /* the error status register as last latched by a write */
+	u32 esr_pending;  /* errors since: set atomically (a sender's illegal vector) */
+	u32 lvt[VLAPIC_LVT_COUNT];
 	u64 icr;
+	struct vlapic_timer timer;
 };
 
 /* The kvmclock MSRs of one vCPU (vmm/kvmclock.c, Linux Documentation/virt/kvm/x86/msr.rst):

@@ -8,6 +8,7 @@
 #include <moat/exit.h>
 #include <moat/log.h>
 #include <moat/vm.h>
+#include <moat/vlapic.h>
 #include <moat/x2apic.h>
 
 #define FUZZ_VLAPIC_VCPUS	 4
@@ -141,7 +142,7 @@ static void fuzz_vlapic_init(u8 start)
 		vcpu->regs.rflags = RFLAGS_RESERVED_ONE;
 		if (start & (1u << (FUZZ_VLAPIC_START_IF_SHIFT + i)))
 			vcpu->regs.rflags |= RFLAGS_IF;
-		vlapic_reset(&vcpu->apic);
+		vlapic_create(vcpu);
 	}
 }
 

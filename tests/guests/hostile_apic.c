@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* hostile_apic: a one-vCPU guest that tries to reach beyond its virtual x2APIC. The registers
  * Moat emulates read as documented and every other x2APIC MSR raises #GP; APIC_BASE cannot be
- * moved; INIT, SIPI and fixed IPIs to every other APIC ID, to all and to all-but-self reach
+ * moved nor take an illegal mode transition, and takes the legal ones; INIT, SIPI and fixed IPIs to every other APIC ID, to all and to all-but-self reach
  * nobody (it keeps running); then a write of the xAPIC ICR at 0xFEE00300, which Moat does not
  * map, must stop it (docs/guest-interface.md, "Local APIC"). */
 #include "apic.h"
@@ -14,10 +14,19 @@
 #define HOSTILE_APIC_VECTOR_BROADCAST  0x51 /* to 0xFFFFFFFF: only this vCPU exists to take it */
 #define HOSTILE_APIC_EXCEPTION_VECTOR  13   /* a fixed IPI below 16 is dropped, not a fake #GP */
 #define HOSTILE_APIC_LOGICAL_CLUSTER_1 0x1ffffu /* every member of cluster 1 (IDs 16-31) */
-/* APIC_BASE values Moat must refuse: moved to 16 MiB, xAPIC mode, disabled. */
+/* APIC_BASE values Moat must refuse from x2APIC mode: moved to 16 MiB, straight to xAPIC
+ * mode (11.12.5: only through disabled), x2APIC without enable (the invalid state). */
 #define APIC_BASE_MOVED	     (0x1000000u | APIC_BASE_ENABLE | APIC_BASE_X2APIC)
 #define APIC_BASE_XAPIC_MODE (APIC_BASE_BSP_VALUE & ~APIC_BASE_X2APIC)
+#define APIC_BASE_INVALID    (APIC_BASE_BSP_VALUE & ~APIC_BASE_ENABLE)
 #define APIC_BASE_DISABLED   (APIC_BASE_BSP_VALUE & ~(APIC_BASE_ENABLE | APIC_BASE_X2APIC))
+/* x2APIC registers that read without a value this test knows (11.12.1.2, Table 11-6): ISR,
+ * TMR and IRR, the LVT entries and the timer's initial and current count and divide. */
+#define MSR_X2APIC_ISR_FIRST	 0x810
+#define MSR_X2APIC_IRR_LAST	 0x827
+#define MSR_X2APIC_LVT_TIMER	 0x832
+#define MSR_X2APIC_TIMER_CURRENT 0x839
+#define MSR_X2APIC_TIMER_DIVIDE	 0x83e
 /* The xAPIC page at its reset base and the ICR's low half (SDM Vol. 3A, 11.4.1, Table 11-1). */
 #define XAPIC_ICR_LOW 0xfee00300u
 #define ANY_VALUE     (~0ull)
@@ -36,6 +45,7 @@ enum hostile_apic_check {
 	HOSTILE_APIC_CHECK_NOTHING_CAME_BACK,
 	HOSTILE_APIC_CHECK_BROADCAST_SELF,
 	HOSTILE_APIC_CHECK_XAPIC_STOPPED,
+	HOSTILE_APIC_CHECK_APIC_BASE_TRANSITIONS,
 };
 
 struct hostile_apic_register {
@@ -81,8 +91,14 @@ static void hostile_apic_on_broadcast(u32 vector)
 	apic_eoi();
 }
 
+static const struct hostile_apic_register hostile_apic_any = { 0, ANY_VALUE, NULL };
+
 static const struct hostile_apic_register *hostile_apic_find_readable(u32 msr)
 {
+	if ((msr >= MSR_X2APIC_ISR_FIRST && msr <= MSR_X2APIC_IRR_LAST) ||
+	    (msr >= MSR_X2APIC_LVT_TIMER && msr <= MSR_X2APIC_TIMER_CURRENT) ||
+	    msr == MSR_X2APIC_TIMER_DIVIDE)
+		return &hostile_apic_any;
 	for (u32 i = 0; i < ARRAY_SIZE(hostile_apic_readable); i++) {
 		if (hostile_apic_readable[i].msr == msr)
 			return &hostile_apic_readable[i];
@@ -90,11 +106,30 @@ static const struct hostile_apic_register *hostile_apic_find_readable(u32 msr)
 	return NULL;
 }
 
+/* x2APIC -> disabled -> (not x2APIC) -> xAPIC -> x2APIC, the architectural order (11.12.5);
+ * the APIC comes back reset, software-disabled, and is enabled again. */
+static void hostile_apic_base_transitions(void)
+{
+	u64 base = 0;
+
+	if (trap_probe_wrmsr(MSR_IA32_APIC_BASE, APIC_BASE_DISABLED) != TRAP_NO_FAULT ||
+	    trap_probe_rdmsr(MSR_X2APIC_VERSION, &base) != VECTOR_GP ||
+	    trap_probe_wrmsr(MSR_IA32_APIC_BASE, APIC_BASE_BSP_VALUE) != VECTOR_GP ||
+	    trap_probe_wrmsr(MSR_IA32_APIC_BASE, APIC_BASE_XAPIC_MODE) != TRAP_NO_FAULT ||
+	    trap_probe_wrmsr(MSR_IA32_APIC_BASE, APIC_BASE_BSP_VALUE) != TRAP_NO_FAULT ||
+	    trap_probe_rdmsr(MSR_IA32_APIC_BASE, &base) != TRAP_NO_FAULT)
+		check_fail(HOSTILE_APIC_CHECK_APIC_BASE_TRANSITIONS, "APIC_BASE transitions",
+			   "a step of x2APIC -> disabled -> xAPIC -> x2APIC went wrong");
+	check_eq(HOSTILE_APIC_CHECK_APIC_BASE_TRANSITIONS, "x2APIC -> disabled -> xAPIC -> x2APIC",
+		 base, APIC_BASE_BSP_VALUE);
+	apic_enable();
+}
+
 /* First, so that its records fall in the audit burst: APIC_BASE reads as documented; moving
- * the page, leaving x2APIC mode or disabling the APIC raises #GP. */
+ * the page, leaving x2APIC mode for xAPIC mode directly or the invalid state raise #GP. */
 static void hostile_apic_base(void)
 {
-	static const u64 changes[] = { APIC_BASE_MOVED, APIC_BASE_XAPIC_MODE, APIC_BASE_DISABLED };
+	static const u64 changes[] = { APIC_BASE_MOVED, APIC_BASE_XAPIC_MODE, APIC_BASE_INVALID };
 	u64 base = 0;
 
 	check_no_fault(HOSTILE_APIC_CHECK_APIC_BASE_READ, "rdmsr APIC_BASE does not fault",
@@ -109,17 +144,20 @@ static void hostile_apic_base(void)
 				   "changing APIC_BASE raises #GP", "wrmsr 0x%llx gave %d",
 				   changes[i], vector);
 	}
-	check_ok("wrmsr APIC_BASE to 0x1000000, to xAPIC mode and to disabled: each #GP");
+	check_ok("wrmsr APIC_BASE to 0x1000000, to xAPIC mode and to x2APIC-not-enabled: each #GP");
+	hostile_apic_base_transitions();
 }
 
-static void hostile_apic_read_one(const struct hostile_apic_register *reg)
+static void hostile_apic_read_one(const struct hostile_apic_register *reg, u32 msr)
 {
 	u64 value = 0;
-	int vector = trap_probe_rdmsr(reg->msr, &value);
+	int vector = trap_probe_rdmsr(msr, &value);
 
 	if (vector != TRAP_NO_FAULT)
-		check_fail(HOSTILE_APIC_CHECK_READ_NO_FAULT, reg->what,
-			   "rdmsr 0x%x gave exception %d", reg->msr, vector);
+		check_fail(HOSTILE_APIC_CHECK_READ_NO_FAULT, reg->what ? reg->what : "x2APIC reads",
+			   "rdmsr 0x%x gave exception %d", msr, vector);
+	if (!reg->what)
+		return;
 	if (reg->value == ANY_VALUE)
 		check_ok(reg->what);
 	else
@@ -136,7 +174,7 @@ static void hostile_apic_x2apic_reads(void)
 		int vector;
 
 		if (reg) {
-			hostile_apic_read_one(reg);
+			hostile_apic_read_one(reg, msr);
 			continue;
 		}
 		vector = trap_probe_rdmsr(msr, &value);

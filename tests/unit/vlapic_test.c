@@ -6,6 +6,7 @@
 
 #include <moat/exit.h>
 #include <moat/vm.h>
+#include <moat/vlapic.h>
 #include <moat/x2apic.h>
 
 #define TEST_VCPUS	   4
@@ -17,7 +18,7 @@
 /* x2APIC MSRs (SDM Vol. 3 Table 11-6) and ICR fields (Figure 11-28). */
 
 #define APIC_BASE_AP	     0xfee00c00ULL /* base, enable (11), x2APIC (10) */
-#define APIC_BASE_BSP	     0xfee00d00ULL /* and BSP (8) */
+#define APIC_BASE_BSP_VALUE 0xfee00d00ULL /* and BSP (8) */
 #define X2APIC_VERSION_VALUE 0x00050014u
 #define X2APIC_SVR_RESET     0xffu
 
@@ -129,7 +130,9 @@ static void make_vm(u32 count)
 		vcpu->cpu = TEST_CPU_BASE + i;
 		vcpu->run_state = VCPU_RUNNABLE;
 		vcpu->regs.rflags = RFLAGS_RESERVED_ONE | RFLAGS_IF;
-		vlapic_reset(&vcpu->apic);
+		vlapic_create(vcpu);
+		/* As an OS does before it takes interrupts (the reset state is disabled). */
+		assert_true(vlapic_msr_write(vcpu, X2APIC_SVR, APIC_SVR_ENABLE | 0xff));
 	}
 }
 
@@ -188,17 +191,20 @@ static void test_apic_base_per_vcpu(void **state)
 {
 	u64 value;
 
-	assert_int_equal(read_msr(0, MSR_IA32_APIC_BASE), APIC_BASE_BSP);
+	assert_int_equal(read_msr(0, MSR_IA32_APIC_BASE), APIC_BASE_BSP_VALUE);
 	for (u32 i = 1; i < TEST_VCPUS; i++)
 		assert_int_equal(read_msr(i, MSR_IA32_APIC_BASE), APIC_BASE_AP);
-	assert_true(vlapic_msr_write(&vm.vcpus[0], MSR_IA32_APIC_BASE, APIC_BASE_BSP));
+	assert_true(vlapic_msr_write(&vm.vcpus[0], MSR_IA32_APIC_BASE, APIC_BASE_BSP_VALUE));
 	assert_true(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_AP));
-	/* An AP claiming BSP, the BSP giving it up, leaving x2APIC, disabling, moving. */
-	assert_false(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_BSP));
-	assert_false(vlapic_msr_write(&vm.vcpus[0], MSR_IA32_APIC_BASE, APIC_BASE_AP));
+	/* BSP is read-only: an AP claiming it, or the BSP giving it up, changes nothing. */
+	assert_true(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_BSP_VALUE));
+	assert_true(vlapic_msr_write(&vm.vcpus[0], MSR_IA32_APIC_BASE, APIC_BASE_AP));
+	assert_int_equal(read_msr(0, MSR_IA32_APIC_BASE), APIC_BASE_BSP_VALUE);
+	/* x2APIC -> xAPIC directly, EXTD without EN, moving the page, reserved bits: #GP. */
 	assert_false(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_AP & ~0x400ULL));
 	assert_false(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_AP & ~0x800ULL));
 	assert_false(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, 0xfed00c00ULL));
+	assert_false(vlapic_msr_write(&vm.vcpus[1], MSR_IA32_APIC_BASE, APIC_BASE_AP | 0x200));
 	assert_true(vlapic_msr_read(&vm.vcpus[1], MSR_IA32_APIC_BASE, &value));
 	assert_int_equal(value, APIC_BASE_AP);
 }
@@ -214,6 +220,7 @@ static void test_id_version_ldr(void **state)
 		struct vcpu vcpu = { .vm = &vm, .id = cases[i].id };
 		u64 value;
 
+		vlapic_create(&vcpu);
 		assert_true(vlapic_msr_read(&vcpu, X2APIC_ID, &value));
 		assert_int_equal(value, cases[i].id);
 		assert_true(vlapic_msr_read(&vcpu, X2APIC_VERSION, &value));
@@ -232,21 +239,23 @@ static void test_tpr_svr_round_trip(void **state)
 	struct vcpu *vcpu = &vm.vcpus[1];
 
 	assert_int_equal(read_msr(1, X2APIC_TPR), 0);
-	assert_int_equal(read_msr(1, X2APIC_SVR), X2APIC_SVR_RESET);
+	assert_int_equal(read_msr(1, X2APIC_SVR), APIC_SVR_ENABLE | X2APIC_SVR_RESET);
 	assert_true(vlapic_msr_write(vcpu, X2APIC_TPR, 0x20));
 	assert_int_equal(read_msr(1, X2APIC_TPR), 0x20);
 	assert_false(vlapic_msr_write(vcpu, X2APIC_TPR, 0x120));
 	assert_false(vlapic_msr_write(vcpu, X2APIC_TPR, 1ULL << 32));
 	assert_int_equal(read_msr(1, X2APIC_TPR), 0x20);
 
-	assert_true(vlapic_msr_write(vcpu, X2APIC_SVR, 0x11ff)); /* vector, enable, EOI supp. */
-	assert_int_equal(read_msr(1, X2APIC_SVR), 0x11ff);
+	assert_true(vlapic_msr_write(vcpu, X2APIC_SVR, 0x1f0)); /* vector, enable */
+	assert_int_equal(read_msr(1, X2APIC_SVR), 0x1f0);
+	/* EOI-broadcast suppression is not offered (version bit 24 clear): bit 12 reserved. */
+	assert_false(vlapic_msr_write(vcpu, X2APIC_SVR, 0x11ff));
 	assert_false(vlapic_msr_write(vcpu, X2APIC_SVR, 0x2ff)); /* bit 9: focus, reserved */
 	assert_false(vlapic_msr_write(vcpu, X2APIC_SVR, 1ULL << 40));
-	assert_int_equal(read_msr(1, X2APIC_SVR), 0x11ff);
+	assert_int_equal(read_msr(1, X2APIC_SVR), 0x1f0);
 	/* Each vCPU has its own registers. */
 	assert_int_equal(read_msr(2, X2APIC_TPR), 0);
-	assert_int_equal(read_msr(2, X2APIC_SVR), X2APIC_SVR_RESET);
+	assert_int_equal(read_msr(2, X2APIC_SVR), APIC_SVR_ENABLE | X2APIC_SVR_RESET);
 }
 
 /* The TPR MSR and CR8 are one register, kept by the vendor (VCPU_TPR): a guest's MOV to CR8
@@ -443,6 +452,11 @@ static void test_requests_after_sipi_survive_the_start(void **state)
 	ap->regs.rflags = RFLAGS_RESERVED_ONE; /* the start-up state has IF clear */
 	vcpu_prepare_entry(ap);
 	assert_int_equal(fake.resets, 1);
+	/* INIT left its APIC software-disabled: fixed IPIs wait until its OS enables it. */
+	assert_true(nothing_requested(1));
+	assert_true(vlapic_msr_write(ap, X2APIC_SVR, APIC_SVR_ENABLE | 0xff));
+	assert_true(vlapic_msr_write(&vm.vcpus[0], X2APIC_ICR, ICR_DEST(1) | 0x40));
+	vcpu_prepare_entry(ap);
 	assert_true(requested(1, 0x40));
 }
 
@@ -537,6 +551,10 @@ static void test_halt_wakes_on_fixed_ipi(void **state)
 	assert_int_equal(fake.inject[0].vector, 0xe1);
 	assert_false(requested(1, 0xe1));
 	assert_true(requested(1, 0x30));
+	/* 0xE1 in service holds 0x30 back until its EOI. */
+	vcpu_prepare_entry(sleeper);
+	assert_int_equal(fake.injects, 1);
+	assert_true(vlapic_msr_write(sleeper, X2APIC_EOI, 0));
 	vcpu_prepare_entry(sleeper);
 	assert_int_equal(fake.injects, 2);
 	assert_int_equal(fake.inject[1].vector, 0x30);

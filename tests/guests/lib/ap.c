@@ -136,6 +136,7 @@ void ap_entry(u32 apic_id)
 
 	/* Read the mailbox before checking in: the BSP reuses it for the next AP. */
 	asm volatile("" : : : "memory");
+	apic_enable(); /* INIT left its APIC software-disabled */
 	ap_boot_checked_in = apic_id;
 	fn(apic_id);
 	ap_halt_forever();

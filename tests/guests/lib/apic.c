@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* x2APIC helpers for test guests: the vCPU's APIC ID, EOI and sending IPIs through the ICR,
- * all as MSRs (Intel SDM Vol. 3A, 11.12); Moat maps no xAPIC page. */
+ * all as MSRs (Intel SDM Vol. 3A, 11.12): Moat's vCPUs start in x2APIC mode. */
 #include "apic.h"
 
 u32 apic_id(void)
@@ -30,4 +30,9 @@ void apic_send_self(u8 vector)
 {
 	apic_store_fence();
 	cpu_wrmsr(MSR_X2APIC_SELF_IPI, vector);
+}
+
+void apic_enable(void)
+{
+	cpu_wrmsr(MSR_X2APIC_SVR, APIC_SVR_ENABLE | APIC_SVR_SPURIOUS_VECTOR);
 }

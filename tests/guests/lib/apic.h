@@ -62,7 +62,14 @@
 #define APIC_FIRST_INTERRUPT_VECTOR 32 /* 0-31 are the CPU's exceptions (SDM Vol. 3A, 6.2) */
 #define APIC_LAST_VECTOR	    255
 
+/* Spurious-interrupt vector register (11.9): the APIC accepts fixed interrupts only when
+ * software-enabled, and INIT leaves it disabled. */
+#define APIC_SVR_ENABLE		 BIT(8)
+#define APIC_SVR_SPURIOUS_VECTOR 0xffu
+
 /* ---- apic.c ---- */
+/* Software-enables this vCPU's APIC (trap_set_handler and every AP's start do it). */
+void apic_enable(void);
 u32 apic_id(void);
 void apic_eoi(void);
 /* Writes the 64-bit ICR: destination in bits 63:32, icr_low below (vector, mode, shorthand). */

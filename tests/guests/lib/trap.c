@@ -90,6 +90,7 @@ void trap_set_handler(u32 vector, trap_handler_fn fn)
 	if (vector < TRAP_EXCEPTION_VECTORS || vector >= TRAP_VECTORS)
 		check_fail(0, "trap_set_handler", "vector %u is not an interrupt vector", vector);
 	trap_handlers[vector] = fn;
+	apic_enable(); /* a guest that takes interrupts wants its APIC to accept them */
 }
 
 /* An interrupt: the guest's handler, or a failure naming the vector nobody expected. */
