@@ -31,7 +31,7 @@ GUEST_FLAT += victim hostile_mem hostile_msr hostile_ports hostile_apic hostile_
 # Time, MSRs and XSAVE as a Linux guest uses them (README.md).
 GUEST_FLAT += platform_time
 # Several vCPUs per guest: x2APIC IPIs, INIT-SIPI-SIPI, HLT wake-up (README.md, "Several vCPUs").
-GUEST_FLAT += vcpus sleeper spinner
+GUEST_FLAT += vcpus sleeper spinner lapic_timer
 GUEST_FLAT += crasher window hostile_ipiflood
 # The exceptions Moat intercepts, reflected into the guest (README.md).
 GUEST_FLAT += exceptions
