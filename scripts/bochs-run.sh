@@ -4,6 +4,8 @@
 # headless and with no terminal, and waits until the machine powers off or the time runs out.
 # Usage: bochs-run.sh --model MODEL --image ESP.img --serial SERIAL_OUT --log BOCHS_LOG
 #                     [--timeout SECONDS] [--cpus N] [--threads T] [--ips N] [--memory MIB]
+#        --serial-socket PORT instead of --serial: COM1 is a TCP server on localhost:PORT that
+#        Bochs waits on at start-up (scripts/console-driver.sh connects to it, reads and types)
 # --threads T makes the N CPUs T threads per core (N/T cores in one package).
 # COM1 goes to SERIAL_OUT, the Bochs log to BOCHS_LOG, Bochs' own output (banner, port 0xE9,
 # exit message) to BOCHS_LOG.stdout; the bochsrc used is kept as BOCHS_LOG.bochsrc.
@@ -25,7 +27,7 @@ readonly PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/bochs/plugins
 # Seconds between SIGTERM and SIGKILL when the time is up.
 readonly KILL_GRACE=5
 
-model='' image='' serial='' log='' timeout_s=150 cpus=1 threads=1 ips=50000000 memory=256
+model='' image='' serial='' serial_port='' log='' timeout_s=150 cpus=1 threads=1 ips=50000000 memory=256
 
 fail() {
 	local code=$1
@@ -46,6 +48,7 @@ parse_args() {
 		--model) model=$2 ;;
 		--image) image=$2 ;;
 		--serial) serial=$2 ;;
+		--serial-socket) serial_port=$2 ;;
 		--log) log=$2 ;;
 		--timeout) timeout_s=$2 ;;
 		--cpus) cpus=$2 ;;
@@ -56,7 +59,7 @@ parse_args() {
 		esac
 		shift 2
 	done
-	if [ -z "$model" ] || [ -z "$image" ] || [ -z "$serial" ] || [ -z "$log" ]; then
+	if [ -z "$model" ] || [ -z "$image" ] || [ -z "$serial$serial_port" ] || [ -z "$log" ]; then
 		usage
 	fi
 	local n
@@ -93,7 +96,7 @@ check_setup() {
 		fail $EXIT_NOT_STARTED \
 			"image $image is locked by another Bochs ($image.lock; remove it if none runs)"
 	check_path image "$image"
-	check_path serial "$serial"
+	[ -z "$serial" ] || check_path serial "$serial"
 	check_path log "$log"
 }
 
@@ -136,7 +139,11 @@ write_bochsrc() {
 	rc=${rc//@MEMORY@/"$memory"}
 	rc=${rc//@IMAGE@/"$image"}
 	rc=${rc//@CYLINDERS@/"$cylinders"}
-	rc=${rc//@SERIAL@/"$serial"}
+	if [ -n "$serial_port" ]; then
+		rc=${rc//@COM1@/"mode=socket-server, dev=localhost:$serial_port"}
+	else
+		rc=${rc//@COM1@/"mode=file, dev=$serial"}
+	fi
 	rc=${rc//@LOG@/"$log"}
 	printf '%s\n' "$rc" >"$1"
 }
@@ -155,11 +162,12 @@ end_reason() {
 main() {
 	parse_args "$@"
 	image=$(realpath -m -- "$image")
-	serial=$(realpath -m -- "$serial")
+	[ -z "$serial" ] || serial=$(realpath -m -- "$serial")
 	log=$(realpath -m -- "$log")
 	check_setup
-	mkdir -p "$(dirname "$serial")" "$(dirname "$log")"
-	rm -f "$serial" "$log"
+	mkdir -p "$(dirname "$log")"
+	[ -z "$serial" ] || { mkdir -p "$(dirname "$serial")"; rm -f "$serial"; }
+	rm -f "$log"
 
 	# Each run gets its own directory (Bochs' working directory) so parallel runs never share
 	# a file; nothing here uses a fixed port.
