@@ -32,7 +32,7 @@ case "$kind" in
 	;;
 --tcp)
 	for _ in $(seq 1 1200); do
-		exec 3<>"/dev/tcp/127.0.0.1/$where" 2>/dev/null && break
+		{ exec 3<>"/dev/tcp/127.0.0.1/$where"; } 2>/dev/null && break
 		sleep 0.1
 	done
 	exec 4>&3
