@@ -143,6 +143,7 @@ void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit)
 		break;
 	case VM_EXIT_NONE:
 	case VM_EXIT_UNKNOWN:
+	case VM_EXIT_KIND_COUNT: /* never a kind; the same treatment if it were */
 		vm_crash(vcpu, AUDIT_INVALID_STATE, exit->vendor_reason, vcpu->regs.rip, NULL,
 			 "unhandled exit %s (reason 0x%lx) at rip 0x%lx",
 			 exit->info.what ? exit->info.what : "unknown", exit->vendor_reason,

@@ -465,6 +465,11 @@ void hypervisor_print_summary(const struct hypervisor *hv)
 				 vcpu->cpu, vm_ticks_to_ms(vm, clock->run_ticks), clock->slices,
 				 clock->exits, clock->halts, clock->moves,
 				 vm_ticks_to_ms(vm, clock->longest_wait));
+			char kinds[256];
+
+			if (exit_stats_format(clock->exit_kinds, kinds, sizeof(kinds)))
+				log_info("summary: guest '%s': vcpu %u exits by kind: %s", vm->name,
+					 v, kinds);
 		}
 		audit_summary(&vm->audit, vm->name);
 		console_summary(&vm->console, vm->name);

@@ -102,6 +102,7 @@ static u64 sched_run_slice(struct sched_cpu *sc, struct vcpu *vcpu, u64 slice_ti
 		ops->vcpu_run(vcpu, &exit);
 		now = x86_rdtsc();
 		vcpu->clock.exits++;
+		exit_stats_count(&vcpu->clock, exit.kind);
 		exit_handle(vcpu, &exit);
 		if (vm_is_running(vcpu->vm)) {
 			sched_charge(vcpu, now - entry, exit.kind != VM_EXIT_HOST_EVENT);

@@ -11,6 +11,13 @@
  * instruction completed. */
 void exit_handle(struct vcpu *vcpu, const struct vm_exit *exit);
 
+/* Exits by kind (vmm/exit_stats.c): counted per vCPU, printed in the summary as
+ * "cpuid=N io=N ..." (kinds with no exits left out) so a boot's exits can be compared. */
+void exit_stats_count(struct vcpu_clock *clock, enum vm_exit_kind kind);
+const char *exit_kind_name(enum vm_exit_kind kind);
+/* Writes the non-zero counts into buf (always terminated); returns the length written. */
+size_t exit_stats_format(const u64 *counts, char *buf, size_t size);
+
 #define CPUID_MOAT_SIGNATURE_LEAF 0x40000000u
 #define CPUID_MOAT_VERSION_LEAF 0x40000001u
 #define MOAT_INTERFACE_VERSION 1u

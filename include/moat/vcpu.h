@@ -66,6 +66,7 @@ enum vm_exit_kind {
 	VM_EXIT_RDPMC,        /* #GP: no performance counters are offered */
 	VM_EXIT_XSETBV,       /* XSETBV, decided by vmm/xsave.c */
 	VM_EXIT_UNKNOWN,
+	VM_EXIT_KIND_COUNT, /* not a kind: the size of the per-kind counts */
 };
 
 struct vm_exit_io {
@@ -169,6 +170,7 @@ struct vcpu_clock {
 	u64 window_start; /* run_ticks at the start of the current flood window */
 	u64 window_exits;
 	u64 exits;
+	u64 exit_kinds[VM_EXIT_KIND_COUNT]; /* exits by kind (vmm/exit_stats.c), for the summary */
 	u64 slices;
 	u64 halts;
 	u64 moves; /* times it moved to another CPU of its set */
