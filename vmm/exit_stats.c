@@ -21,6 +21,7 @@ static const char *const exit_kind_names[VM_EXIT_KIND_COUNT] = {
 	[VM_EXIT_EXCEPTION] = "exception",
 	[VM_EXIT_WBINVD] = "wbinvd",
 	[VM_EXIT_RDPMC] = "rdpmc",
+	[VM_EXIT_XSETBV] = "xsetbv",
 	[VM_EXIT_UNKNOWN] = "unknown",
 };
 
