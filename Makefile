@@ -50,7 +50,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*_
 
 CONFIGS := $(patsubst configs/%.dts,$(BUILD)/configs/%.dtb,$(wildcard configs/*.dts))
 
-.PHONY: all deps image run test unit boot-test bench check-config clean fuzz
+.PHONY: all deps image run test unit boot-test bench check-config clean fuzz linux
 all: $(BUILD)/moat.efi $(BUILD)/moat-check guests $(CONFIGS)
 
 deps:
@@ -106,6 +106,9 @@ unit: $(UNIT_TESTS)
 	$(Q)scripts/run-tests.sh unit
 boot-test: all
 	$(Q)scripts/run-tests.sh boot
+# The Linux guest's files (Debian's kernel and a busybox initramfs) in build/linux/.
+linux: deps
+	$(Q)scripts/linux-assets.sh $(BUILD)/linux
 bench: deps all
 	$(Q)scripts/bench.sh
 
