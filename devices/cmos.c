@@ -60,11 +60,19 @@ void cmos_init(struct cmos *cmos, struct vm *vm, u64 base_seconds)
 static u8 cmos_clock(const struct cmos *cmos, u8 index)
 {
 	const struct vm *vm = cmos->vm;
-	u64 tsc = x86_rdtsc() + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED);
+	u64 host_tsc = x86_rdtsc();
+	u64 tsc = host_tsc + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED);
 	u64 now = cmos->base_seconds + (vm->tsc_per_ms ? tsc / vm->tsc_per_ms / 1000 : 0);
-	u64 days = now / SECONDS_PER_DAY, secs = now % SECONDS_PER_DAY;
+	u64 days, secs;
 	u32 year, month, day;
 
+	/* The host's clock, read at boot, runs on with the host TSC: the RTC is a wall clock,
+	 * whatever the guest does to its own TSC. Without one, the fixed base and guest time. */
+	if (vm->wall_clock.valid && vm->tsc_per_ms && host_tsc >= vm->wall_clock.tsc)
+		now = vm->wall_clock.unix_seconds +
+		      (host_tsc - vm->wall_clock.tsc) / vm->tsc_per_ms / 1000;
+	days = now / SECONDS_PER_DAY;
+	secs = now % SECONDS_PER_DAY;
 	cmos_date(days, &year, &month, &day);
 	switch (index) {
 	case CMOS_SECONDS:

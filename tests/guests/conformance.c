@@ -45,6 +45,8 @@
 #define CMOS_STATUS_D 0x0d
 #define CMOS_STATUS_D_VRT 0x80
 #define CMOS_CENTURY 0x32
+#define CMOS_YEAR 0x09 /* BCD, within the century */
+#define CMOS_YEAR_FLOOR 0x24 /* the host clock is read at boot: not 2000 any more */
 #define CMOS_RAM_BYTE 0x40
 #define PORT_POST 0x80
 #define PORT_I8042_STATUS 0x64
@@ -191,6 +193,8 @@ static void conformance_legacy_ports(void)
 		   !(conformance_cmos_read(CMOS_STATUS_A) & CMOS_STATUS_A_UIP));
 	check_eq(CONFORMANCE_CHECK_CMOS, "the RTC's century is BCD 20",
 		 conformance_cmos_read(CMOS_CENTURY), 0x20);
+	check_true(CONFORMANCE_CHECK_CMOS, "the RTC's year is the host's (2024 or later)",
+		   conformance_cmos_read(CMOS_YEAR) >= CMOS_YEAR_FLOOR);
 	port_outb(PORT_CMOS_INDEX, CMOS_RAM_BYTE);
 	port_outb(PORT_CMOS_DATA, 0x5a);
 	check_eq(CONFORMANCE_CHECK_CMOS, "CMOS RAM keeps a byte",
