@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The local APIC timer (SDM Vol. 3 11.5.4): one-shot, periodic and TSC-deadline modes. The
  * timer's input clock is a 1 GHz bus clock (as KVM's), divided by the divide configuration;
- * deadlines are kept in guest TSC terms (host TSC + vm->tsc_offset) and fired by the
+ * deadlines are kept in guest TSC terms (host TSC + vcpu_tsc_offset: the guest's offset and the vCPU's own IA32_TSC writes) and fired by the
  * scheduler on the vCPU's own CPU (vlapic_timer_expire), whose host timer is armed for them. */
 #include <moat/vlapic.h>
 
@@ -15,7 +15,7 @@
 
 static u64 vlapic_guest_tsc(const struct vcpu *vcpu, u64 host)
 {
-	return host + __atomic_load_n(&vcpu->vm->tsc_offset, __ATOMIC_RELAXED);
+	return host + vcpu_tsc_offset(vcpu);
 }
 
 static u32 vlapic_timer_mode(const struct vlapic *apic)
@@ -180,5 +180,5 @@ u64 vlapic_timer_wake_at(const struct vcpu *vcpu)
 	if (!__atomic_load_n(&apic->timer.armed, __ATOMIC_ACQUIRE) ||
 	    (__atomic_load_n(&apic->lvt[VLAPIC_LVT_TIMER], __ATOMIC_RELAXED) & APIC_LVT_MASKED))
 		return VLAPIC_NO_TIMER;
-	return apic->timer.deadline - __atomic_load_n(&vcpu->vm->tsc_offset, __ATOMIC_RELAXED);
+	return apic->timer.deadline - vcpu_tsc_offset(vcpu);
 }
