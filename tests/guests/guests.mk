@@ -41,6 +41,8 @@ GUEST_FLAT += acpi_tables
 GUEST_FLAT += conformance
 # MMIO emulation through the I/O APIC's registers (README.md).
 GUEST_FLAT += mmio mmio_fetch
+# The I/O APIC and the 16550's interrupts (docs/guest-interface.md).
+GUEST_FLAT += ioapic
 GUEST_MULTIBOOT := mbinfo
 GUEST_OUTPUTS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_FLAT)) \
 	$(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_MULTIBOOT)) $(GUEST_OUT)/module.txt \
