@@ -6,9 +6,13 @@
 #include <moat/ioapic.h>
 #include <moat/irq.h>
 #include <moat/vm.h>
+#include <moat/x2apic.h>
 
-/* An 8-bit logical destination's member bits: the first 8 APIC IDs. */
-#define IRQ_LOGICAL_MEMBERS 8
+#include "vlapic_internal.h"
+
+/* xAPIC cluster model: cluster in bits 7:4, members in 3:0 (SDM Vol. 3 11.6.2.2). */
+#define IRQ_XAPIC_CLUSTER_SHIFT 4
+#define IRQ_XAPIC_CLUSTER_MEMBERS 0xfu
 
 static bool irq_asserted(const struct ioapic *ioapic, u32 pin)
 {
@@ -20,10 +24,23 @@ static bool irq_asserted(const struct ioapic *ioapic, u32 pin)
 
 /*
  * Does a destination name target? Physical: its APIC ID (the vCPU index), 0xFF all of them.
- * Logical: the logical ID its local APIC has (vmm/vlapic.c: the x2APIC LDR is cluster 0 with
- * bit (ID mod 16) for the first 16 IDs; Linux's flat xAPIC LDR is 1 << ID too); the
- * destination's 8 bits are the member bits of cluster 0, 0xFF all of them.
+ * Logical: its local APIC's logical ID as vmm/vlapic.c keeps it. In xAPIC mode the LDR's
+ * bits 31:24 in the flat or cluster model its DFR selects (SDM Vol. 3 11.6.2.2); in x2APIC
+ * mode the 8 bits are the member bits of cluster 0 (11.12.10.2), as KVM reads them.
  */
+static bool irq_logical_matches(u32 destination, const struct vcpu *target)
+{
+	u32 ldr = vlapic_logical_id(target);
+
+	if (vlapic_x2apic_mode(&target->apic))
+		return !(ldr >> X2APIC_LDR_CLUSTER_BITS) && (destination & ldr & X2APIC_LDR_MEMBERS);
+	ldr >>= XAPIC_ID_SHIFT;
+	if ((target->apic.dfr & XAPIC_DFR_MODEL_MASK) == XAPIC_DFR_FLAT)
+		return destination & ldr;
+	return (destination >> IRQ_XAPIC_CLUSTER_SHIFT) == (ldr >> IRQ_XAPIC_CLUSTER_SHIFT) &&
+	       (destination & ldr & IRQ_XAPIC_CLUSTER_MEMBERS);
+}
+
 static bool irq_destination_matches(u64 rte, const struct vcpu *target)
 {
 	u32 destination = (u32)(rte >> IOAPIC_RTE_DEST_SHIFT);
@@ -31,7 +48,7 @@ static bool irq_destination_matches(u64 rte, const struct vcpu *target)
 	if (destination == IOAPIC_DEST_BROADCAST)
 		return true;
 	if (rte & IOAPIC_RTE_LOGICAL)
-		return target->id < IRQ_LOGICAL_MEMBERS && (destination & (1u << target->id));
+		return irq_logical_matches(destination, target);
 	return destination == target->id;
 }
 

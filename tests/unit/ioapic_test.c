@@ -25,6 +25,8 @@
 #define RTE_NMI		(4u << 8)
 #define RTE_EXTINT	(7u << 8)
 #define RTE_INIT	(5u << 8)
+#define TEST_APIC_BASE_X2APIC 0xfee00c00ULL /* enable (11), x2APIC (10) */
+#define TEST_SVR_ENABLED 0x1ffu             /* software enable (8), vector 0xFF */
 #define DEST(d)		((u32)(d) << 24)
 
 static struct vm vm;
@@ -60,6 +62,10 @@ static int setup(void **state)
 		vm.vcpus[i].id = i;
 		vm.vcpus[i].run_state = VCPU_RUNNABLE;
 		vlapic_reset(&vm.vcpus[i].apic);
+		/* Enabled, in x2APIC mode (logical IDs: cluster 0, bit per vCPU), and software
+		 * enabled: a disabled local APIC takes no interrupt. */
+		vm.vcpus[i].apic.base = TEST_APIC_BASE_X2APIC;
+		vm.vcpus[i].apic.svr = TEST_SVR_ENABLED;
 	}
 	ioapic_init(&vm.ioapic, TEST_VCPUS);
 	return 0;
