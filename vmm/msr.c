@@ -31,6 +31,16 @@
  * bit 6 on K8. Reads TscFreqSel; writes have no effect (the controls are the host's). */
 #define MSR_AMD_HWCR 0xc0010015u
 #define HWCR_TSC_FREQ_SEL BIT(24)
+/* AMD K8 interrupt-pending message (BKDG for family 0Fh, MSR C001_0055): Linux reads it
+ * without a fault handler on CPUs with erratum 400 (families 0Fh and 10h, which a vCPU on
+ * QEMU's TCG reports) to see whether C1E is on. Reads 0: C1E is not offered; writes have no
+ * effect. */
+#define MSR_AMD_INT_PENDING_MSG 0xc0010055u
+/* AMD DE_CFG (APM Vol. 2 A.3, "LFENCE is dispatch serializing"): Linux sets bit 1 and reads it
+ * back to learn whether LFENCE serializes. Reads with the bit set, as the host keeps it;
+ * writes have no effect (the controls are the host's). */
+#define MSR_AMD_DE_CFG 0xc0011029u
+#define DE_CFG_LFENCE_SERIALIZE BIT(1)
 #define MSR_AMD_PERF_FIRST 0xc0010000u
 #define MSR_AMD_PERF_LAST 0xc0010007u
 
@@ -87,6 +97,12 @@ bool msr_read(struct vcpu *vcpu, u32 index, u64 *value)
 	case MSR_AMD_HWCR:
 		*value = HWCR_TSC_FREQ_SEL;
 		return true;
+	case MSR_AMD_INT_PENDING_MSG:
+		*value = 0;
+		return true;
+	case MSR_AMD_DE_CFG:
+		*value = DE_CFG_LFENCE_SERIALIZE;
+		return true;
 	case MSR_KVM_WALL_CLOCK_NEW:
 	case MSR_KVM_SYSTEM_TIME_NEW:
 		return kvmclock_msr_read(vcpu, index, value);
@@ -134,6 +150,8 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 	case MSR_AMD_PERF_FIRST ... MSR_AMD_PERF_LAST:
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_AMD_HWCR:
+	case MSR_AMD_INT_PENDING_MSG:
+	case MSR_AMD_DE_CFG:
 		return true;
 	case MSR_KVM_WALL_CLOCK_NEW:
 	case MSR_KVM_SYSTEM_TIME_NEW:

@@ -199,6 +199,12 @@ static void test_misc_msrs(void **state)
 	assert_true(msr_write(&vcpu, 0xc0010015u, BIT(6)));
 	assert_true(msr_read(&vcpu, 0xc0010015u, &value));
 	assert_int_equal(value, BIT(24));
+	/* Linux 6.1 on a family 0Fh vCPU (QEMU TCG) reads these without a fault handler. */
+	assert_true(msr_read(&vcpu, 0xc0010055u, &value));
+	assert_int_equal(value, 0);
+	assert_true(msr_write(&vcpu, 0xc0011029u, BIT(1)));
+	assert_true(msr_read(&vcpu, 0xc0011029u, &value));
+	assert_int_equal(value, BIT(1));
 	/* The old kvmclock MSRs are not offered (no KVM_FEATURE_CLOCKSOURCE). */
 	assert_false(msr_read(&vcpu, 0x11, &value));
 	assert_false(msr_write(&vcpu, 0x12, TIME_GPA | 1));
