@@ -73,6 +73,10 @@ static void vm_setup_legacy_ports(struct vm *vm)
 	io_table_add(&vm->io, PLATFORM_PIC_MASTER_BASE, PLATFORM_PIC_PORTS, legacy_absent_io, NULL);
 	io_table_add(&vm->io, PLATFORM_PIC_SLAVE_BASE, PLATFORM_PIC_PORTS, legacy_absent_io, NULL);
 	io_table_add(&vm->io, PLATFORM_POST_PORT, 1, legacy_absent_io, NULL);
+	/* No PCI bus: Linux probes configuration mechanism #1 at boot (then says so once). */
+	io_table_add(&vm->io, PLATFORM_PCI_ADDRESS_PORT, 1, legacy_absent_io, NULL);
+	io_table_add(&vm->io, PLATFORM_PCI_ADDRESS_HIGH_PORT, 2, legacy_absent_io, NULL);
+	io_table_add(&vm->io, PLATFORM_PCI_DATA_PORT, PLATFORM_PCI_DATA_PORTS, legacy_absent_io, NULL);
 	io_table_add(&vm->io, PLATFORM_PIT_BASE, PLATFORM_PIT_PORTS, pit_io, &vm->pit);
 	io_table_add(&vm->io, PLATFORM_PORT_B, 1, pit_port_b_io, &vm->pit);
 	io_table_add(&vm->io, PLATFORM_CMOS_BASE, PLATFORM_CMOS_PORTS, cmos_io, &vm->cmos);

@@ -60,6 +60,12 @@
 #define PLATFORM_CMOS_BASE 0x70
 #define PLATFORM_CMOS_PORTS 2
 #define PLATFORM_POST_PORT 0x80
+/* PCI configuration mechanism #1 (PCI Local Bus 3.0, 3.2.2.3.2): address 0xCF8-0xCFB and data
+ * 0xCFC-0xCFF; there is no PCI bus, and 0xCF9 between them is the reset register. */
+#define PLATFORM_PCI_ADDRESS_PORT 0xcf8
+#define PLATFORM_PCI_ADDRESS_HIGH_PORT 0xcfa /* 0xCFA-0xCFB */
+#define PLATFORM_PCI_DATA_PORT 0xcfc
+#define PLATFORM_PCI_DATA_PORTS 4
 #define PLATFORM_I8042_DATA_PORT 0x60
 #define PLATFORM_I8042_COMMAND_PORT 0x64
 
