@@ -23,7 +23,7 @@ qemu_cmd() {
 	local cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	[ -f "$vars" ] || cp "$OVMF_VARS" "$vars"
-	QEMU_CMD=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m 1024
+	QEMU_CMD=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m 1024 ${MOAT_QEMU_MONITOR:+-monitor unix:$MOAT_QEMU_MONITOR,server,nowait}
 		-display none -no-reboot -nodefaults
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$vars"
