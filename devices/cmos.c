@@ -60,10 +60,7 @@ void cmos_init(struct cmos *cmos, struct vm *vm, u64 base_seconds)
 static u8 cmos_clock(const struct cmos *cmos, u8 index)
 {
 	const struct vm *vm = cmos->vm;
-	u64 host_tsc = x86_rdtsc();
-	u64 tsc = host_tsc + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED);
-	u64 now = cmos->base_seconds + (vm->tsc_per_ms ? tsc / vm->tsc_per_ms / 1000 : 0);
-	u64 days, secs;
+	u64 host_tsc = x86_rdtsc(), now, days, secs;
 	u32 year, month, day;
 
 	/* The host's clock, read at boot, runs on with the host TSC: the RTC is a wall clock,
@@ -71,6 +68,12 @@ static u8 cmos_clock(const struct cmos *cmos, u8 index)
 	if (vm->wall_clock.valid && vm->tsc_per_ms && host_tsc >= vm->wall_clock.tsc)
 		now = vm->wall_clock.unix_seconds +
 		      (host_tsc - vm->wall_clock.tsc) / vm->tsc_per_ms / 1000;
+	else if (vm->tsc_per_ms)
+		now = cmos->base_seconds +
+		      (host_tsc + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED)) /
+			      vm->tsc_per_ms / 1000;
+	else
+		now = cmos->base_seconds;
 	days = now / SECONDS_PER_DAY;
 	secs = now % SECONDS_PER_DAY;
 	cmos_date(days, &year, &month, &day);
