@@ -69,9 +69,7 @@ static u8 cmos_clock(const struct cmos *cmos, u8 index)
 		now = vm->wall_clock.unix_seconds +
 		      (host_tsc - vm->wall_clock.tsc) / vm->tsc_per_ms / 1000;
 	else if (vm->tsc_per_ms)
-		now = cmos->base_seconds +
-		      (host_tsc + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED)) /
-			      vm->tsc_per_ms / 1000;
+		now = cmos->base_seconds + vm_guest_tsc(vm, host_tsc) / vm->tsc_per_ms / 1000;
 	else
 		now = cmos->base_seconds;
 	days = now / SECONDS_PER_DAY;

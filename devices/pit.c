@@ -60,8 +60,7 @@ static u64 pit_now(const struct pit *pit)
 {
 	const struct vm *vm = pit->vm;
 
-	return pit_ticks(x86_rdtsc() + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED),
-			 vm->tsc_per_ms);
+	return pit_ticks(vm_guest_tsc(vm, x86_rdtsc()), vm->tsc_per_ms);
 }
 
 static u8 pit_mode(const struct pit_channel *ch)

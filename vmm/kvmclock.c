@@ -87,7 +87,7 @@ static void kvmclock_write_time(struct vcpu *vcpu, volatile struct pvclock_vcpu_
 	version = (version + 1) | 1;
 	t->version = version;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	guest_tsc = x86_rdtsc() + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED);
+	guest_tsc = vm_guest_tsc(vm, x86_rdtsc());
 	t->tsc_timestamp = guest_tsc + vcpu->tsc_adjust;
 	t->system_time = pvclock_scale(guest_tsc, mul, shift);
 	t->tsc_to_system_mul = mul;

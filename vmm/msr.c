@@ -138,9 +138,7 @@ bool msr_write(struct vcpu *vcpu, u32 index, u64 value)
 	switch (index) {
 	case MSR_IA32_TSC:
 		/* Sets this vCPU's TSC; TSC_ADJUST moves by as much (SDM Vol. 3 18.17.3). */
-		msr_set_tsc_adjust(vcpu, value - (x86_rdtsc() +
-						  __atomic_load_n(&vcpu->vm->tsc_offset,
-								  __ATOMIC_RELAXED)));
+		msr_set_tsc_adjust(vcpu, value - vm_guest_tsc(vcpu->vm, x86_rdtsc()));
 		return true;
 	case MSR_IA32_TSC_ADJUST:
 		msr_set_tsc_adjust(vcpu, value);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The local APIC timer (SDM Vol. 3 11.5.4): one-shot, periodic and TSC-deadline modes. The
  * timer's input clock is a 1 GHz bus clock (as KVM's), divided by the divide configuration;
- * deadlines are kept in guest TSC terms (host TSC + vcpu_tsc_offset: the guest's offset and the vCPU's own IA32_TSC writes) and fired by the
- * scheduler on the vCPU's own CPU (vlapic_timer_expire), whose host timer is armed for them. */
+ * deadlines are kept in the vCPU's TSC terms (host TSC + vcpu_tsc_offset: its guest's offset
+ * and its own IA32_TSC writes) and fired by the scheduler on the vCPU's own CPU
+ * (vlapic_timer_expire), whose host timer is armed for them. */
 #include <moat/vlapic.h>
 
 #include "vlapic_internal.h"

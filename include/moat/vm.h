@@ -144,6 +144,13 @@ static inline void vcpu_prepare_entry(struct vcpu *vcpu)
 }
 bool vcpu_is_runnable(struct vcpu *vcpu);
 
+/* The guest's clock at host TSC host_tsc: its TSC without any vCPU's own adjustment, which the
+ * guest-wide devices (PIT, CMOS, kvmclock) count in. */
+static inline u64 vm_guest_tsc(const struct vm *vm, u64 host_tsc)
+{
+	return host_tsc + __atomic_load_n(&vm->tsc_offset, __ATOMIC_RELAXED);
+}
+
 /* What both vendors add to the host TSC for vcpu's RDTSC: its guest's offset and its own
  * IA32_TSC_ADJUST. */
 static inline u64 vcpu_tsc_offset(const struct vcpu *vcpu)
